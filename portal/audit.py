@@ -1,0 +1,85 @@
+"""Audit trail: ``record()`` adds an audit_logs row to the caller's transaction, so the row
+exists exactly when the change it describes does."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from flask import has_request_context, request
+
+from portal.extensions import db
+from portal.models import AuditLog, User
+
+
+class Action(StrEnum):
+    """Every audit action. Templates translate each into a readable sentence."""
+
+    USER_SIGNED_UP = "user.signed_up"
+    USER_LOGGED_IN = "user.logged_in"
+    USER_LOGIN_FAILED = "user.login_failed"
+    USER_LOGGED_OUT = "user.logged_out"
+    USER_PASSWORD_RESET_REQUESTED = "user.password_reset_requested"
+    USER_PASSWORD_RESET = "user.password_reset"
+    USER_LOCALE_CHANGED = "user.locale_changed"
+    USER_PROMOTED_ADMIN = "user.promoted_admin"
+    ACCOUNT_CREATED = "account.created"
+    ACCOUNT_UPDATED = "account.updated"
+    ACCOUNT_STATUS_CHANGED = "account.status_changed"
+    MEMBER_ROLE_CHANGED = "member.role_changed"
+    MEMBER_REMOVED = "member.removed"
+    MEMBER_LEFT = "member.left"
+    MEMBER_JOINED = "member.joined"
+    INVITATION_SENT = "invitation.sent"
+    INVITATION_RESENT = "invitation.resent"
+    INVITATION_REVOKED = "invitation.revoked"
+    INVITATION_ACCEPTED = "invitation.accepted"
+    BUCKET_CREATED = "bucket.created"
+    BUCKET_DELETED = "bucket.deleted"
+    BUCKET_VERSIONING_CHANGED = "bucket.versioning_changed"
+    BUCKET_LIFECYCLE_CHANGED = "bucket.lifecycle_changed"
+    KEY_CREATED = "key.created"
+    KEY_ROTATED = "key.rotated"
+    KEY_STATUS_CHANGED = "key.status_changed"
+    KEY_REVOKED = "key.revoked"
+    ORDER_PLACED = "order.placed"
+    ORDER_PAID = "order.paid"
+    ORDER_FULFILLED = "order.fulfilled"
+    ORDER_CANCELLED = "order.cancelled"
+    INVOICE_ISSUED = "invoice.issued"
+    QUOTA_REQUESTED = "quota.requested"
+    QUOTA_APPROVED = "quota.approved"
+    QUOTA_REJECTED = "quota.rejected"
+
+
+def client_ip() -> str | None:
+    """The caller's address (ProxyFix, when configured, has already applied X-Forwarded-For)."""
+    if not has_request_context():
+        return None
+    return request.remote_addr
+
+
+def record(
+    actor: User | None,
+    action: Action | str,
+    *,
+    account_id: int | None = None,
+    target_type: str | None = None,
+    target_id: Any = None,
+    target_label: str | None = None,
+    ip: str | None = None,
+    **details: Any,
+) -> AuditLog:
+    """Add an audit row to the current transaction (the caller commits)."""
+    row = AuditLog(
+        account_id=account_id,
+        actor_id=actor.id if actor is not None else None,
+        action=str(action),
+        target_type=target_type,
+        target_id=None if target_id is None else str(target_id),
+        target_label=target_label,
+        ip=ip if ip is not None else client_ip(),
+        details=details,
+    )
+    db.session.add(row)
+    return row

@@ -1,0 +1,62 @@
+"""``flask`` commands: create-admin, outbox deliver (more come with their domains)."""
+
+from __future__ import annotations
+
+import getpass
+import secrets
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from portal.extensions import db
+
+outbox_cli = AppGroup("outbox", help="The email outbox.")
+
+
+@outbox_cli.command("deliver")
+@click.option("--limit", default=100, show_default=True, help="At most this many emails.")
+def outbox_deliver(limit: int) -> None:
+    """Deliver queued emails that are due (failed attempts are retried with backoff)."""
+    from portal import mail
+
+    sent, failed = mail.deliver(limit=limit)
+    click.echo(f"sent {sent}, failed {failed}")
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--name", default=None, help="Name for a new user (default: the email's local part).")
+@click.option("--password", default=None, help="Password for a new user (default: prompt).")
+def create_admin(email: str, name: str | None, password: str | None) -> None:
+    """Create a platform admin, or promote an existing user."""
+    from portal import audit
+    from portal.audit import Action
+    from portal.users import services
+
+    user = services.find_by_email(email)
+    if user is None:
+        if password is None:
+            password = getpass.getpass("Password (empty: generate one): ") or secrets.token_urlsafe(
+                12
+            )
+            click.echo(f"password: {password}")
+        user = services.create_user(
+            email=email, name=name or email.split("@", 1)[0], password=password
+        )
+    if not user.is_platform_admin:
+        user.is_platform_admin = True
+        audit.record(
+            None,
+            Action.USER_PROMOTED_ADMIN,
+            target_type="user",
+            target_id=user.id,
+            target_label=user.email,
+        )
+    db.session.commit()
+    click.echo(f"{user.email} is a platform admin")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(outbox_cli)
+    app.cli.add_command(create_admin)

@@ -1,0 +1,116 @@
+"""Settings from the environment.
+
+Every setting has a development default except ``SECRET_KEY`` in production, whose absence
+stops the start with a clear message. With no ``DATABASE_URL`` the portal starts an embedded
+PostgreSQL under ``instance/`` (see :mod:`portal.dbserver`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The environment does not allow the portal to start."""
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def is_production() -> bool:
+    return "production" in {
+        os.environ.get("PORTAL_ENV", "").lower(),
+        os.environ.get("FLASK_ENV", "").lower(),
+    }
+
+
+def secret_key(instance_path: Path) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if is_production():
+        raise ConfigError(
+            "SECRET_KEY is not set. In production the portal needs a long random SECRET_KEY "
+            "in the environment (for example: python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))')."
+        )
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def database_url(instance_path: Path) -> str:
+    from portal import dbserver
+
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return dbserver.to_sqlalchemy_url(url)
+    return dbserver.start(instance_path / "pgdata")
+
+
+def from_environment(instance_path: Path, overrides: dict | None = None) -> dict:
+    """Settings for the app; ``overrides`` win, and the secret key and database are only
+    looked up (or started) when the overrides do not provide them."""
+    overrides = overrides or {}
+    production = is_production()
+    settings = {
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PORTAL_ENV": "production" if production else "development",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Behind a load balancer that sets X-Forwarded-For / -Proto / -Host.
+        "TRUST_PROXY_HEADERS": _bool("TRUST_PROXY_HEADERS"),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "PREFERRED_URL_SCHEME": os.environ.get(
+            "PREFERRED_URL_SCHEME", "https" if production else "http"
+        ),
+        # Links in emails sent outside a request (CLI, retries) use this base.
+        "PORTAL_BASE_URL": os.environ.get(
+            "PORTAL_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
+        ),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL"),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
+        "MAIL_DEFAULT_SENDER": os.environ.get(
+            "MAIL_DEFAULT_SENDER", "PrimeCloud <no-reply@primecloud.com.br>"
+        ),
+        # Deliver queued emails right after the commit that queued them.
+        "MAIL_DELIVER_AFTER_COMMIT": _bool("MAIL_DELIVER_AFTER_COMMIT", True),
+        "BABEL_DEFAULT_LOCALE": "pt_BR",
+        "BABEL_DEFAULT_TIMEZONE": "America/Sao_Paulo",
+        "LANGUAGES": ["pt_BR", "en"],
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "LOGIN_LIMIT_PER_IP": os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 5 minutes"),
+        "LOGIN_LIMIT_PER_EMAIL": os.environ.get("LOGIN_LIMIT_PER_EMAIL", "5 per 5 minutes"),
+    }
+    settings.update(overrides)
+    if not settings.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = secret_key(instance_path)
+    if not settings.get("SQLALCHEMY_DATABASE_URI"):
+        settings["SQLALCHEMY_DATABASE_URI"] = database_url(instance_path)
+    return settings

@@ -1,0 +1,55 @@
+"""All models, imported here so Flask-Migrate sees the whole metadata."""
+
+from portal.models.accounts import (
+    DEFAULT_QUOTAS,
+    ROLES,
+    Account,
+    AccountMember,
+    AccountStatus,
+    Invitation,
+    Role,
+)
+from portal.models.audit import AuditLog
+from portal.models.billing import (
+    USAGE_METRICS,
+    Invoice,
+    InvoiceLine,
+    Order,
+    Product,
+    Subscription,
+    UsageRecord,
+)
+from portal.models.notifications import Notification
+from portal.models.outbox import EmailOutbox
+from portal.models.quotas import QUOTA_RESOURCES, QuotaRequest
+from portal.models.storage import BUCKET_NAME_PATTERN, AccessKey, Bucket, KeyStatus, Versioning
+from portal.models.users import PasswordReset, User
+
+__all__ = [
+    "BUCKET_NAME_PATTERN",
+    "DEFAULT_QUOTAS",
+    "QUOTA_RESOURCES",
+    "ROLES",
+    "USAGE_METRICS",
+    "AccessKey",
+    "Account",
+    "AccountMember",
+    "AccountStatus",
+    "AuditLog",
+    "Bucket",
+    "EmailOutbox",
+    "Invitation",
+    "Invoice",
+    "InvoiceLine",
+    "KeyStatus",
+    "Notification",
+    "Order",
+    "PasswordReset",
+    "Product",
+    "QuotaRequest",
+    "Role",
+    "Subscription",
+    "UsageRecord",
+    "User",
+    "Versioning",
+]

@@ -1,0 +1,216 @@
+"""Products, orders, subscriptions, invoices and usage. Money is numeric(12,2) in BRL.
+
+Billing rows reference their account with ON DELETE RESTRICT: an account with billing
+history is never hard-deleted (it is suspended), because invoices are fiscal records.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.models.base import created_at, db, pk, updated_at
+
+Money = Numeric(12, 2)
+
+USAGE_METRICS = ("storage_gb_hours", "egress_gb", "requests_put", "requests_get")
+
+
+class Product(db.Model):
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("price_monthly >= 0", name="price_not_negative"),
+        CheckConstraint("sku ~ '^[A-Z0-9][A-Z0-9-]{1,39}$'", name="sku_shape"),
+    )
+
+    id: Mapped[int] = pk()
+    sku: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, server_default="", default="")
+    price_monthly: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    active: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("true"), default=True
+    )
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'paid', 'fulfilled', 'cancelled')", name="status_known"
+        ),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
+        CheckConstraint("total = unit_price * quantity", name="total_matches"),
+        Index("ix_orders_account_id_created_at", "account_id", "created_at"),
+        Index("ix_orders_product_id", "product_id"),
+    )
+
+    id: Mapped[int] = pk()
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("accounts.id", ondelete="RESTRICT"), nullable=False
+    )
+    product_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("products.id", ondelete="RESTRICT"), nullable=False
+    )
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    unit_price: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    total: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default="pending", default="pending"
+    )
+    placed_by_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    fulfilled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Subscription(db.Model):
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'cancelled')", name="status_known"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        # One active subscription per (account, product); fulfilling another order extends it.
+        Index(
+            "uq_subscriptions_active_account_product",
+            "account_id",
+            "product_id",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index("ix_subscriptions_product_id", "product_id"),
+    )
+
+    id: Mapped[int] = pk()
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("accounts.id", ondelete="RESTRICT"), nullable=False
+    )
+    product_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("products.id", ondelete="RESTRICT"), nullable=False
+    )
+    quantity: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("1"), default=1
+    )
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default="active", default="active"
+    )
+    started_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=text("now()")
+    )
+    current_period_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+
+class Invoice(db.Model):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'open', 'paid', 'void')", name="status_known"),
+        CheckConstraint("period_end > period_start", name="period_ordered"),
+        CheckConstraint("total >= 0", name="total_not_negative"),
+        # One invoice per account and period; a voided one may be replaced.
+        Index(
+            "uq_invoices_account_period",
+            "account_id",
+            "period_start",
+            unique=True,
+            postgresql_where=text("status <> 'void'"),
+        ),
+    )
+
+    id: Mapped[int] = pk()
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("accounts.id", ondelete="RESTRICT"), nullable=False
+    )
+    # Sequential, never reused: assigned by the database from invoice_number_counters.
+    number: Mapped[int] = mapped_column(BigInteger, nullable=False, unique=True)
+    period_start: Mapped[date] = mapped_column(Date, nullable=False)
+    period_end: Mapped[date] = mapped_column(Date, nullable=False)
+    total: Mapped[Decimal] = mapped_column(
+        Money, nullable=False, server_default=text("0"), default=Decimal("0.00")
+    )
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default="draft", default="draft"
+    )
+    issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[date | None] = mapped_column(Date)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+
+class InvoiceLine(db.Model):
+    __tablename__ = "invoice_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("amount = round(unit_price * quantity, 2)", name="amount_matches"),
+        Index("ix_invoice_lines_invoice_id", "invoice_id"),
+    )
+
+    id: Mapped[int] = pk()
+    # Lines belong to their invoice: removing a draft invoice removes its lines.
+    invoice_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False
+    )
+    description: Mapped[str] = mapped_column(String(255), nullable=False)
+    quantity: Mapped[Decimal] = mapped_column(Numeric(14, 4), nullable=False)
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 4), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    product_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("products.id", ondelete="RESTRICT")
+    )
+
+
+class UsageRecord(db.Model):
+    __tablename__ = "usage_records"
+    __table_args__ = (
+        CheckConstraint(
+            "metric IN ('storage_gb_hours', 'egress_gb', 'requests_put', 'requests_get')",
+            name="metric_known",
+        ),
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("period_end > period_start", name="period_ordered"),
+        # Usage pages and invoicing read an account's records for a period.
+        Index("ix_usage_records_account_id_period_start", "account_id", "period_start"),
+        UniqueConstraint("source_event_id"),
+    )
+
+    id: Mapped[int] = pk()
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("accounts.id", ondelete="RESTRICT"), nullable=False
+    )
+    bucket_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("buckets.id", ondelete="SET NULL")
+    )
+    metric: Mapped[str] = mapped_column(String(32), nullable=False)
+    quantity: Mapped[Decimal] = mapped_column(Numeric(20, 6), nullable=False)
+    period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    period_end: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # The metering pipeline's event id: ingesting the same event twice is refused.
+    source_event_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    recorded_at: Mapped[datetime] = created_at()

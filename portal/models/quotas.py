@@ -1,0 +1,62 @@
+"""Requests to raise an account's quota, reviewed by platform admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.models.base import created_at, db, pk
+
+QUOTA_RESOURCES = ("buckets", "storage_gb", "access_keys")
+
+
+class QuotaRequest(db.Model):
+    __tablename__ = "quota_requests"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+        CheckConstraint(
+            "resource IN ('buckets', 'storage_gb', 'access_keys')", name="resource_known"
+        ),
+        CheckConstraint("requested_value > 0", name="requested_value_positive"),
+        CheckConstraint(
+            "(status = 'pending') = (reviewed_at IS NULL)", name="reviewed_at_iff_reviewed"
+        ),
+        # At most one pending request per (account, resource).
+        Index(
+            "uq_quota_requests_pending_account_resource",
+            "account_id",
+            "resource",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+        ),
+        # The admin review queue: pending requests, oldest first.
+        Index(
+            "ix_quota_requests_pending_created_at",
+            "created_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = pk()
+    # Deleting an account removes its quota requests.
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    resource: Mapped[str] = mapped_column(String(32), nullable=False)
+    current_value: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    requested_value: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False, server_default="", default="")
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default="pending", default="pending"
+    )
+    requested_by_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    reviewed_by_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    review_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at()
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,116 @@
+"""Buckets and access keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.models.base import created_at, db, pk, updated_at
+
+
+class Versioning(StrEnum):
+    UNVERSIONED = "unversioned"
+    ENABLED = "enabled"
+    SUSPENDED = "suspended"
+
+
+class KeyStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    REVOKED = "revoked"
+
+
+# S3 bucket naming: 3-63 characters of lower-case letters, digits, dots and hyphens,
+# starting and ending with a letter or digit.
+BUCKET_NAME_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+
+
+class Bucket(db.Model):
+    __tablename__ = "buckets"
+    __table_args__ = (
+        UniqueConstraint("account_id", "name"),
+        CheckConstraint(f"name ~ '{BUCKET_NAME_PATTERN}'", name="name_s3"),
+        CheckConstraint(
+            "versioning IN ('unversioned', 'enabled', 'suspended')", name="versioning_known"
+        ),
+        CheckConstraint("jsonb_typeof(lifecycle_rules) = 'array'", name="lifecycle_rules_array"),
+        CheckConstraint("object_count >= 0 AND size_bytes >= 0", name="usage_not_negative"),
+        Index("ix_buckets_account_id", "account_id"),
+    )
+
+    id: Mapped[int] = pk()
+    # Deleting an account removes its buckets (the storage backend empties them first).
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(63), nullable=False)
+    region: Mapped[str] = mapped_column(
+        String(32), nullable=False, server_default="sa-east-sp1", default="sa-east-sp1"
+    )
+    versioning: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default="unversioned", default="unversioned"
+    )
+    lifecycle_rules: Mapped[list] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb"), default=list
+    )
+    object_count: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, server_default=text("0"), default=0
+    )
+    size_bytes: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, server_default=text("0"), default=0
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+
+class AccessKey(db.Model):
+    __tablename__ = "access_keys"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'inactive', 'revoked')", name="status_known"),
+        CheckConstraint("key_id ~ '^PC[A-Z0-9]{18}$'", name="key_id_shape"),
+        CheckConstraint("length(btrim(name)) BETWEEN 1 AND 64", name="name_length"),
+        CheckConstraint(
+            "(status = 'revoked') = (revoked_at IS NOT NULL)", name="revoked_at_iff_revoked"
+        ),
+        Index("ix_access_keys_account_id", "account_id"),
+    )
+
+    id: Mapped[int] = pk()
+    # Deleting an account removes its keys (they can no longer authenticate anything).
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    # Public identifier, like AWS's access key id: unique and never changes.
+    key_id: Mapped[str] = mapped_column(String(20), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    # The secret, encrypted with a key derived from SECRET_KEY (Fernet-style); never plain.
+    secret_ciphertext: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default="active", default="active"
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

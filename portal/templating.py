@@ -1,0 +1,59 @@
+"""Jinja filters and the context every page gets (navigation, language, unread badge)."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+from flask_babel import format_currency, format_datetime, get_locale
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.i18n import LANGUAGE_NAMES
+from portal.models import Account, AccountMember
+
+
+def format_cnpj(value: str | None) -> str:
+    """12ABC34501DE35 → 12.ABC.345/01DE-35 (the printed form of a CNPJ)."""
+    if not value or len(value) != 14:
+        return value or ""
+    return f"{value[:2]}.{value[2:5]}.{value[5:8]}/{value[8:12]}-{value[12:]}"
+
+
+def nav_accounts() -> list:
+    """The signed-in person's organizations for the switcher: one query, cached per request."""
+    if not current_user.is_authenticated:
+        return []
+    if "nav_accounts" not in g:
+        g.nav_accounts = db.session.execute(
+            select(Account.id, Account.name, Account.status, AccountMember.role)
+            .join(AccountMember, AccountMember.account_id == Account.id)
+            .where(AccountMember.user_id == current_user.id)
+            .order_by(Account.name, Account.id)
+        ).all()
+    return g.nav_accounts
+
+
+def unread_notifications() -> int:
+    from portal.notifications.services import unread_count
+
+    if not current_user.is_authenticated:
+        return 0
+    return unread_count(current_user._get_current_object())
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["datetime"] = lambda v, fmt="medium": format_datetime(v, fmt) if v else ""
+    app.jinja_env.filters["money"] = lambda v: format_currency(v, "BRL") if v is not None else ""
+    app.jinja_env.filters["cnpj"] = format_cnpj
+    app.jinja_env.globals["nav_accounts"] = nav_accounts
+    app.jinja_env.globals["unread_notifications"] = unread_notifications
+
+    @app.context_processor
+    def layout_context():
+        locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+        return {
+            "current_locale": locale,
+            "html_lang": locale.replace("_", "-"),
+            "languages": LANGUAGE_NAMES,
+            "current_path": request.full_path.rstrip("?") if request else "/",
+        }
