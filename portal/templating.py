@@ -7,6 +7,7 @@ from flask_babel import format_currency, format_datetime, get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal import permissions
 from portal.extensions import db
 from portal.i18n import LANGUAGE_NAMES
 from portal.models import Account, AccountMember
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["cnpj"] = format_cnpj
     app.jinja_env.globals["nav_accounts"] = nav_accounts
     app.jinja_env.globals["unread_notifications"] = unread_notifications
+    app.jinja_env.globals["can"] = permissions.can
 
     @app.context_processor
     def layout_context():

@@ -196,6 +196,34 @@ def dbs(app):
 
 
 @pytest.fixture
+def count_queries(app):
+    """``with count_queries() as queries: client.get(...)``; ``queries`` lists the SQL
+    statements the block sent (savepoint bookkeeping of the test harness left out)."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    connection = db.session.session_factory.kw["bind"]
+    skip = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if not statement.lstrip().upper().startswith(skip):
+                statements.append(statement)
+
+        event.listen(connection, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            event.remove(connection, "before_cursor_execute", before)
+
+    return counting
+
+
+@pytest.fixture
 def app_ctx(app):
     """An app context for calling services directly (not together with ``client``)."""
     with app.test_request_context():
