@@ -34,6 +34,18 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET = "test-secret-key-not-for-production"  # noqa: S105
 
 
+def pytest_sessionstart(session):
+    """Compile the pt-BR catalog, so the tests see the translations of the working tree."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in (ROOT / "translations").glob("*/LC_MESSAGES/messages.po"):
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh)
+        with po_path.with_suffix(".mo").open("wb") as fh:
+            write_mo(fh, catalog)
+
+
 # --------------------------------------------------------------------------- server ---
 def _server_url() -> str:
     """The server the tests use: DATABASE_URL's, or an embedded one under instance/."""
