@@ -31,6 +31,9 @@ def run_migrations_offline():
         url=config.get_main_option("sqlalchemy.url"),
         target_metadata=get_metadata(),
         literal_binds=True,
+        # Plain SQL out: without this, psycopg's pyformat style doubles every '%' of the
+        # hand-written SQL (PL/pgSQL RAISE placeholders, the modulo operator).
+        dialect_opts={"paramstyle": "named"},
     )
     with context.begin_transaction():
         context.run_migrations()

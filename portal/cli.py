@@ -7,7 +7,7 @@ import secrets
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from portal.extensions import db
 
@@ -28,6 +28,7 @@ def outbox_deliver(limit: int) -> None:
 @click.argument("email")
 @click.option("--name", default=None, help="Name for a new user (default: the email's local part).")
 @click.option("--password", default=None, help="Password for a new user (default: prompt).")
+@with_appcontext
 def create_admin(email: str, name: str | None, password: str | None) -> None:
     """Create a platform admin, or promote an existing user."""
     from portal import audit
@@ -41,9 +42,15 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
                 12
             )
             click.echo(f"password: {password}")
-        user = services.create_user(
-            email=email, name=name or email.split("@", 1)[0], password=password
-        )
+        from portal.errors import DomainError
+
+        try:
+            user = services.create_user(
+                email=email, name=name or email.split("@", 1)[0], password=password
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from None
     if not user.is_platform_admin:
         user.is_platform_admin = True
         audit.record(
@@ -60,3 +67,8 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(create_admin)
+    from portal.schema_docs import schema_docs_command
+    from portal.seed import seed_demo_command
+
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(schema_docs_command)

@@ -3,13 +3,15 @@ picked a language before logging in), then Accept-Language, then pt-BR."""
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"pt_BR": "Português (Brasil)", "en": "English"}
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands: the default (emails use force_locale)
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
@@ -31,6 +33,8 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_TIMEZONE"]
     if current_user and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]

@@ -84,7 +84,9 @@ def require(
         .where(Account.id == account_id, AccountMember.user_id == user.id)
     )
     if lock:
-        stmt = stmt.with_for_update(of=Account)
+        # Both rows: a request that waited for the lock then sees the membership as it is
+        # now (PostgreSQL re-reads locked rows after the wait), not as it was before.
+        stmt = stmt.with_for_update(of=[Account, AccountMember])
     row = db.session.execute(stmt).first()
     if row is None:
         raise NotFound()

@@ -238,7 +238,8 @@ def count_queries(app):
 @pytest.fixture
 def app_ctx(app):
     """An app context for calling services directly (not together with ``client``)."""
-    with app.test_request_context():
+    # In English, so tests can compare messages with their msgids (pt-BR is the default).
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         yield app
 
 
@@ -305,6 +306,14 @@ def live_server(databases, smtp_server):
 
 # --------------------------------------------------------------------------- browser ---
 CHROMIUM = "/usr/lib/chromium/chromium"
+
+
+@pytest.fixture(scope="session")
+def base_url():
+    """Replaces pytest-playwright's ``base_url``, a session fixture written as an instance
+    method, which pytest 9 deprecates with a warning (an error under filterwarnings=error).
+    Browser tests use absolute URLs built from ``live_server.url``."""
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -1,3 +1,137 @@
-# PLACEHOLDER (replaced by the organizations work).
-def home_account_id(user):
-    return None
+"""Organizations: creating one, the dashboard's figures, and where ``/`` leads.
+
+No request, flash, current_user or commit here: the caller owns the transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+
+from portal import audit, cnpj
+from portal.audit import Action
+from portal.errors import Invalid
+from portal.extensions import db
+from portal.models import (
+    AccessKey,
+    Account,
+    AccountMember,
+    AccountStatus,
+    Bucket,
+    KeyStatus,
+    Role,
+    User,
+)
+from portal.permissions import Permission, require
+
+DUPLICATE_CNPJ = _l("An organization with this CNPJ is already registered.")
+NAME_LENGTH = _l("The name must have between 2 and 120 characters.")
+
+
+def _constraint(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def check_cnpj(value: str | None) -> str:
+    """The normalized CNPJ if it is valid and not yet registered, else Invalid(field="cnpj")."""
+    try:
+        number = cnpj.validate(value)
+    except cnpj.InvalidCNPJ as exc:
+        raise Invalid(exc.message, field="cnpj") from None
+    if db.session.scalar(select(exists().where(Account.cnpj == number))):
+        raise Invalid(str(DUPLICATE_CNPJ), field="cnpj")
+    return number
+
+
+def create_account(user: User, name: str, cnpj_value: str) -> Account:
+    """A new organization, pending review, with ``user`` as its owner."""
+    name = " ".join((name or "").split())
+    if not 2 <= len(name) <= 120:
+        raise Invalid(str(NAME_LENGTH), field="name")
+    number = check_cnpj(cnpj_value)
+    account = Account(
+        name=name, cnpj=number, status=AccountStatus.PENDING.value, created_by_id=user.id
+    )
+    try:
+        # A savepoint: a concurrent sign-up of the same CNPJ between our check and this
+        # insert fails here, and the caller's transaction stays usable.
+        with db.session.begin_nested():
+            db.session.add(account)
+            db.session.flush()
+    except IntegrityError as exc:
+        if _constraint(exc) == "uq_accounts_cnpj":
+            raise Invalid(str(DUPLICATE_CNPJ), field="cnpj") from None
+        raise
+    db.session.add(AccountMember(account_id=account.id, user_id=user.id, role=Role.OWNER.value))
+    user.last_account_id = account.id
+    audit.record(
+        user,
+        Action.ACCOUNT_CREATED,
+        account_id=account.id,
+        target_type="account",
+        target_id=account.id,
+        target_label=account.name,
+        name=account.name,
+        cnpj=account.cnpj,
+    )
+    db.session.flush()
+    return account
+
+
+def home_account_id(user: User) -> int | None:
+    """Where ``/`` leads: the last organization the person opened if they still belong to
+    it, else their first membership, else None (→ create one). One query."""
+    order = []
+    if user.last_account_id is not None:
+        order.append((AccountMember.account_id == user.last_account_id).desc())
+    order += [AccountMember.created_at, AccountMember.id]
+    return db.session.scalar(
+        select(AccountMember.account_id)
+        .where(AccountMember.user_id == user.id)
+        .order_by(*order)
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    account: Account
+    membership: AccountMember
+    member_count: int
+    bucket_count: int
+    storage_bytes: int
+    key_count: int
+
+    @property
+    def storage_gb(self) -> float:
+        return self.storage_bytes / 1024**3
+
+
+def dashboard(user: User, account_id: int) -> Dashboard:
+    """The dashboard's figures in two queries, whatever the account's size; remembers the
+    organization as the person's last one (the caller commits)."""
+    account, membership = require(user, account_id, Permission.ACCOUNT_READ)
+
+    def count(model, *where):
+        return select(func.count()).select_from(model).where(*where).scalar_subquery()
+
+    members, buckets, storage, keys = db.session.execute(
+        select(
+            count(AccountMember, AccountMember.account_id == account.id),
+            count(Bucket, Bucket.account_id == account.id),
+            select(func.coalesce(func.sum(Bucket.size_bytes), 0))
+            .where(Bucket.account_id == account.id)
+            .scalar_subquery(),
+            count(
+                AccessKey,
+                AccessKey.account_id == account.id,
+                AccessKey.status != KeyStatus.REVOKED.value,
+            ),
+        )
+    ).one()
+    if user.last_account_id != account.id:
+        user.last_account_id = account.id
+    return Dashboard(account, membership, members, buckets, int(storage), keys)

@@ -1,3 +1,182 @@
-from flask import Blueprint
+"""Audit log pages: an organization's (owners and admins) and the platform's (/admin/audit),
+each with a streamed CSV export of the filtered view.
+
+Filters live in the query string (bookmarkable). With htmx, the filter form and the
+"Older entries" link swap #audit-log in place (and push the URL); without JavaScript they
+are plain GET requests. Reading writes nothing, not even an audit row.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
+from flask_babel import get_timezone, gettext
+from flask_login import current_user, login_required
+
+from portal import htmx
+from portal.audit_log import export, services
+from portal.audit_log.forms import AccountAuditFilterForm, AdminAuditFilterForm
+from portal.errors import Invalid
 
 bp = Blueprint("audit_log", __name__)
+
+PAGE = {"account": "audit/account.html", "admin": "audit/admin.html"}
+PARTIAL = "audit/_log.html"
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _tz_name() -> str:
+    tz = get_timezone()
+    return getattr(tz, "zone", None) or getattr(tz, "key", None) or str(tz)
+
+
+def _page_size() -> int:
+    return int(current_app.config.get("AUDIT_PAGE_SIZE", services.PAGE_SIZE))
+
+
+def _parse(form) -> tuple[bool, services.Cursor | None]:
+    """Validate the filters and the page cursor; (ok, cursor)."""
+    ok = form.validate()
+    try:
+        cursor = form.cursor()
+    except Invalid:
+        return False, None
+    return ok, cursor
+
+
+def _render(kind: str, form, page: services.Page | None, list_url: str, csv_url: str, **extra):
+    args = form.query_args()
+    next_url = None
+    if page is not None and page.next_cursor is not None:
+        next_url = f"{list_url}?" + _qs({**args, "before": page.next_cursor.encode()})
+    context = {
+        "form": form,
+        "listing": page,
+        "list_url": list_url,
+        "next_url": next_url,
+        "newest_url": f"{list_url}?{_qs(args)}" if args else list_url,
+        "csv_url": f"{csv_url}?{_qs(args)}" if args else csv_url,
+        "filtered": bool(args),
+        "paged": bool(form.before.data),
+        "show_account": kind == "admin",
+        **extra,
+    }
+    status = 200 if page is not None else 422
+    return htmx.render(PAGE[kind], PARTIAL, status=status, **context)
+
+
+def _qs(args: dict) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(args)
+
+
+def _csv(entries, filename: str) -> Response:
+    response = Response(
+        stream_with_context(export.generate(entries)), mimetype="text/csv; charset=utf-8"
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+
+
+# ------------------------------------------------------------------ an organization ---
+def _account_form(log: services.AccountLog) -> AccountAuditFilterForm:
+    form = AccountAuditFilterForm(formdata=request.args)
+    form.set_actors(log.actors)
+    return form
+
+
+@bp.get("/accounts/<int:account_id>/audit")
+@login_required
+def account_log(account_id: int):
+    log = services.open_account_log(_me(), account_id)
+    form = _account_form(log)
+    ok, cursor = _parse(form)
+    page = None
+    if ok:
+        page = services.account_page(log, form.filters(_tz_name()), cursor, _page_size())
+    return _render(
+        "account",
+        form,
+        page,
+        url_for("audit_log.account_log", account_id=account_id),
+        url_for("audit_log.account_csv", account_id=account_id),
+        account=log.account,
+        membership=log.membership,
+    )
+
+
+@bp.get("/accounts/<int:account_id>/audit.csv")
+@login_required
+def account_csv(account_id: int):
+    log = services.open_account_log(_me(), account_id)
+    form = _account_form(log)
+    if not form.validate():
+        return _render(
+            "account",
+            form,
+            None,
+            url_for("audit_log.account_log", account_id=account_id),
+            url_for("audit_log.account_csv", account_id=account_id),
+            account=log.account,
+            membership=log.membership,
+        )
+    entries = services.account_entries(log, form.filters(_tz_name()))
+    return _csv(entries, f"primecloud-audit-{account_id}-{_stamp()}.csv")
+
+
+# ---------------------------------------------------------------------- the platform ---
+def _admin_filters(form: AdminAuditFilterForm) -> services.Filters | None:
+    """The admin's filters, resolving the actor's email to a person (422 if nobody)."""
+    if not form.validate():
+        return None
+    actor_id = None
+    email = (form.actor.data or "").strip()
+    if email:
+        actor = services.find_actor(email)
+        if actor is None:
+            form.actor.errors = [gettext("Nobody has this email address.")]
+            return None
+        actor_id = actor.id
+    return form.filters(_tz_name(), actor_id=actor_id)
+
+
+@bp.get("/admin/audit")
+@login_required
+def admin_log():
+    services.require_platform_admin(_me())
+    form = AdminAuditFilterForm(formdata=request.args)
+    filters = _admin_filters(form)
+    page = None
+    if filters is not None:
+        try:
+            cursor = form.cursor()
+        except Invalid:
+            cursor = filters = None
+    if filters is not None:
+        page = services.admin_page(_me(), filters, cursor, _page_size())
+    return _render(
+        "admin", form, page, url_for("audit_log.admin_log"), url_for("audit_log.admin_csv")
+    )
+
+
+@bp.get("/admin/audit.csv")
+@login_required
+def admin_csv():
+    services.require_platform_admin(_me())
+    form = AdminAuditFilterForm(formdata=request.args)
+    filters = _admin_filters(form)
+    if filters is None:
+        return _render(
+            "admin", form, None, url_for("audit_log.admin_log"), url_for("audit_log.admin_csv")
+        )
+    return _csv(services.admin_entries(_me(), filters), f"primecloud-audit-{_stamp()}.csv")

@@ -57,6 +57,11 @@ class Account(db.Model):
         CheckConstraint(
             "(status = 'suspended') = (suspended_at IS NOT NULL)", name="suspended_at_iff_suspended"
         ),
+        # Migration 0003: normalized shape and valid check digits (cnpj_is_valid() is a SQL
+        # function created by that migration; status moves are checked by triggers, 0004).
+        CheckConstraint(
+            "cnpj ~ '^[0-9A-Z]{12}[0-9]{2}$' AND cnpj_is_valid(cnpj)", name="cnpj_valid"
+        ),
     )
 
     id: Mapped[int] = pk()

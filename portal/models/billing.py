@@ -15,6 +15,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
@@ -102,6 +103,8 @@ class Subscription(db.Model):
             postgresql_where=text("status = 'active'"),
         ),
         Index("ix_subscriptions_product_id", "product_id"),
+        # The billing page lists an account's subscriptions of every status (0010).
+        Index("ix_subscriptions_account_id", "account_id"),
     )
 
     id: Mapped[int] = pk()
@@ -140,14 +143,18 @@ class Invoice(db.Model):
             unique=True,
             postgresql_where=text("status <> 'void'"),
         ),
+        # The billing page lists an account's invoices by period, void ones too (0010).
+        Index("ix_invoices_account_id_period_start", "account_id", "period_start"),
     )
 
     id: Mapped[int] = pk()
     account_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("accounts.id", ondelete="RESTRICT"), nullable=False
     )
-    # Sequential, never reused: assigned by the database from invoice_number_counters.
-    number: Mapped[int] = mapped_column(BigInteger, nullable=False, unique=True)
+    # Sequential, never reused: assigned by the database from invoice_number_counters (a
+    # BEFORE INSERT trigger, migration 0005); never set it. FetchedValue makes the ORM leave
+    # it out of the INSERT and read it back with RETURNING.
+    number: Mapped[int] = mapped_column(BigInteger, FetchedValue(), nullable=False, unique=True)
     period_start: Mapped[date] = mapped_column(Date, nullable=False)
     period_end: Mapped[date] = mapped_column(Date, nullable=False)
     total: Mapped[Decimal] = mapped_column(
@@ -197,6 +204,12 @@ class UsageRecord(db.Model):
         CheckConstraint("period_end > period_start", name="period_ordered"),
         # Usage pages and invoicing read an account's records for a period.
         Index("ix_usage_records_account_id_period_start", "account_id", "period_start"),
+        # Deleting a bucket sets bucket_id to NULL here: find those rows by index (0010).
+        Index(
+            "ix_usage_records_bucket_id",
+            "bucket_id",
+            postgresql_where=text("bucket_id IS NOT NULL"),
+        ),
         UniqueConstraint("source_event_id"),
     )
 
@@ -214,3 +227,18 @@ class UsageRecord(db.Model):
     # The metering pipeline's event id: ingesting the same event twice is refused.
     source_event_id: Mapped[str] = mapped_column(String(128), nullable=False)
     recorded_at: Mapped[datetime] = created_at()
+
+
+class InvoiceNumberCounter(db.Model):
+    """The last invoice number issued: one row, locked and incremented by the invoices
+    BEFORE INSERT trigger in the inserting transaction, so numbers have no gaps (migrations
+    0005 and 0006). Application code never writes it."""
+
+    __tablename__ = "invoice_number_counters"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("last_number >= 0", name="last_number_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, server_default=text("1"))
+    last_number: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -29,6 +29,12 @@ class Notification(db.Model):
             "user_id",
             postgresql_where=text("NOT read"),
         ),
+        # ON DELETE CASCADE from accounts finds an account's notifications by index (0010).
+        Index(
+            "ix_notifications_account_id",
+            "account_id",
+            postgresql_where=text("account_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = pk()

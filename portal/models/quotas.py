@@ -37,6 +37,8 @@ class QuotaRequest(db.Model):
             "created_at",
             postgresql_where=text("status = 'pending'"),
         ),
+        # /accounts/<id>/quotas lists an account's requests, newest first (0010).
+        Index("ix_quota_requests_account_id_created_at", "account_id", "created_at"),
     )
 
     id: Mapped[int] = pk()

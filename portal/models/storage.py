@@ -49,6 +49,14 @@ class Bucket(db.Model):
         ),
         CheckConstraint("jsonb_typeof(lifecycle_rules) = 'array'", name="lifecycle_rules_array"),
         CheckConstraint("object_count >= 0 AND size_bytes >= 0", name="usage_not_negative"),
+        # Migration 0009: S3 refuses IP-address-like names, '..' and more than 1000 rules.
+        CheckConstraint(r"name !~ '^[0-9]{1,3}(\.[0-9]{1,3}){3}$'", name="name_not_ip_address"),
+        CheckConstraint("position('..' in name) = 0", name="name_no_consecutive_dots"),
+        CheckConstraint(
+            "CASE WHEN jsonb_typeof(lifecycle_rules) = 'array' "
+            "THEN jsonb_array_length(lifecycle_rules) <= 1000 END",
+            name="lifecycle_rules_at_most_1000",
+        ),
         Index("ix_buckets_account_id", "account_id"),
     )
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal import audit
 from portal.audit import Action
+from portal.errors import Invalid
 from portal.extensions import db
 from portal.models import User
 
@@ -61,3 +66,183 @@ def set_locale(user: User, locale: str) -> None:
     if user.locale != locale:
         audit.record(user, Action.USER_LOCALE_CHANGED, old=user.locale, new=locale)
         user.locale = locale
+
+
+# ----------------------------------------------------------------- creating people ---
+NAME_LENGTH = _l("Enter your name (at most 120 characters).")
+EMAIL_INVALID = _l("Enter a valid email address.")
+EMAIL_TAKEN = _l("An account with this email already exists. Log in or reset your password.")
+PASSWORD_TOO_SHORT = _l("The password must have at least %(min)d characters.")
+PASSWORD_IS_EMAIL = _l("The password must not be your email address.")
+PASSWORD_TOO_COMMON = _l("This password is too common. Choose one that is harder to guess.")
+
+PASSWORD_MIN_LENGTH = 10
+# Passwords at the top of every leaked-password list (those with 10 or more characters, and
+# Brazilian favourites): a long password is not a good one if everybody uses it.
+COMMON_PASSWORDS = frozenset(
+    {
+        "1234567890",
+        "12345678910",
+        "0123456789",
+        "0987654321",
+        "1234512345",
+        "1111111111",
+        "0000000000",
+        "1q2w3e4r5t",
+        "1q2w3e4r5t6y",
+        "qwertyuiop",
+        "qwerty1234",
+        "qwerty12345",
+        "asdfghjkl1",
+        "abcdefghij",
+        "abc1234567",
+        "password12",
+        "password123",
+        "password1234",
+        "passw0rd123",
+        "iloveyou12",
+        "123mudar123",
+        "mudar12345",
+        "mudar123456",
+        "senha12345",
+        "senha123456",
+        "senhasenha",
+        "minhasenha",
+        "minhasenha123",
+        "brasil1234",
+        "brasil12345",
+        "flamengo123",
+        "corinthians",
+        "palmeiras123",
+        "primecloud",
+        "primecloud123",
+        "administrator",
+        "admin12345",
+        "letmein123",
+        "welcome123",
+        "changeme123",
+    }
+)
+
+
+def password_problem(password: str, email: str | None = None) -> str | None:
+    """Why ``password`` is not acceptable (a translated message), or None if it is."""
+    password = password or ""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return str(PASSWORD_TOO_SHORT % {"min": PASSWORD_MIN_LENGTH})
+    folded = password.strip().casefold()
+    if email and folded == normalize_email(email).casefold():
+        return str(PASSWORD_IS_EMAIL)
+    if folded in COMMON_PASSWORDS or len(set(folded)) == 1:
+        return str(PASSWORD_TOO_COMMON)
+    return None
+
+
+def check_new_password(password: str, email: str | None = None) -> None:
+    """Invalid(field="password") unless ``password`` meets the policy."""
+    problem = password_problem(password, email)
+    if problem:
+        raise Invalid(problem, field="password")
+
+
+def _check_email(email: str) -> str:
+    email = normalize_email(email or "")
+    local, at, domain = email.rpartition("@")
+    if (
+        not at
+        or not local
+        or "." not in domain
+        or len(email) > 254
+        or any(c.isspace() for c in email)
+    ):
+        raise Invalid(str(EMAIL_INVALID), field="email")
+    return email
+
+
+def _unique_violation(exc: IntegrityError) -> bool:
+    diag = getattr(exc.orig, "diag", None)
+    return getattr(diag, "constraint_name", None) == "uq_users_email_lower"
+
+
+def create_user(
+    email: str,
+    name: str,
+    password: str,
+    *,
+    locale: str | None = None,
+    email_verified: bool = False,
+    source: str = "cli",
+) -> User:
+    """A new person. The email is unique case-insensitively (checked here, and a concurrent
+    sign-up that wins the race becomes the same field error); the password meets the policy.
+    Records ``user.signed_up``; the caller commits."""
+    email = _check_email(email)
+    name = " ".join((name or "").split())
+    if not 1 <= len(name) <= 120:
+        raise Invalid(str(NAME_LENGTH), field="name")
+    if find_by_email(email) is not None:
+        raise Invalid(str(EMAIL_TAKEN), field="email")
+    check_new_password(password, email)
+    user = User(
+        email=email,
+        name=name,
+        password_hash=hash_password(password),
+        locale=locale,
+        email_verified_at=datetime.now(UTC) if email_verified else None,
+    )
+    try:
+        # A savepoint: a concurrent sign-up with the same email fails here, and the
+        # caller's transaction stays usable.
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError as exc:
+        if _unique_violation(exc):
+            raise Invalid(str(EMAIL_TAKEN), field="email") from None
+        raise
+    audit.record(
+        user,
+        Action.USER_SIGNED_UP,
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+        source=source,
+    )
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user whose email and password these are, or None. Takes as long for an unknown
+    email as for a wrong password (check_password verifies against a dummy hash)."""
+    user = find_by_email(email or "")
+    if not check_password(user, password or ""):
+        return None
+    return user
+
+
+def record_login(user: User) -> None:
+    user.last_login_at = datetime.now(UTC)
+    audit.record(user, Action.USER_LOGGED_IN, target_type="user", target_id=user.id)
+
+
+def record_failed_login(email: str) -> None:
+    """A platform event (no account); the actor is unknown, whoever typed the email."""
+    user = find_by_email(email or "")
+    audit.record(
+        None,
+        Action.USER_LOGIN_FAILED,
+        target_type="user",
+        target_id=user.id if user else None,
+        target_label=normalize_email(email or "")[:254],
+    )
+
+
+def record_logout(user: User) -> None:
+    audit.record(user, Action.USER_LOGGED_OUT, target_type="user", target_id=user.id)
+
+
+def set_password(user: User, password: str) -> None:
+    """Change ``user``'s password; bumping session_version logs out every other session and
+    remember-me cookie (their Flask-Login id no longer matches)."""
+    check_new_password(password, user.email)
+    user.password_hash = hash_password(password)
+    user.session_version = user.session_version + 1

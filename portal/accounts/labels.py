@@ -1,0 +1,77 @@
+"""Readable, translated names for roles and account statuses (templates and emails use them
+through the ``role_label`` / ``account_status_label`` globals the accounts blueprint adds)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from portal.models import AccountStatus, Role
+
+ROLE_LABELS = {
+    Role.OWNER: _l("Owner"),
+    Role.ADMIN: _l("Admin"),
+    Role.MEMBER: _l("Member"),
+    Role.BILLING: _l("Billing"),
+    Role.VIEWER: _l("Viewer"),
+}
+
+ROLE_DESCRIPTIONS = {
+    Role.OWNER: _l("Everything, including managing other owners."),
+    Role.ADMIN: _l("Everything except acting on owners."),
+    Role.MEMBER: _l("Buckets and access keys."),
+    Role.BILLING: _l("Orders, invoices and usage."),
+    Role.VIEWER: _l("Read only."),
+}
+
+STATUS_LABELS = {
+    AccountStatus.PENDING: _l("Pending review"),
+    AccountStatus.APPROVED: _l("Approved"),
+    AccountStatus.ACTIVE: _l("Active"),
+    AccountStatus.SUSPENDED: _l("Suspended"),
+}
+
+STATUS_EXPLANATIONS = {
+    AccountStatus.PENDING: _l(
+        "Our team reviews new organizations, usually within one business day. "
+        "You can invite your team meanwhile."
+    ),
+    AccountStatus.APPROVED: _l(
+        "Your organization was approved. It becomes active with its first subscription: "
+        "place an order to start creating buckets and access keys."
+    ),
+    AccountStatus.ACTIVE: _l(
+        "Your organization is active: you can create buckets and access keys within your quotas."
+    ),
+    AccountStatus.SUSPENDED: _l(
+        "Your organization is suspended and read-only: nothing can be created or changed. "
+        "Contact support to restore it."
+    ),
+}
+
+
+def role_label(role: str) -> str:
+    try:
+        return str(ROLE_LABELS[Role(role)])
+    except ValueError:
+        return role
+
+
+def role_description(role: str) -> str:
+    try:
+        return str(ROLE_DESCRIPTIONS[Role(role)])
+    except ValueError:
+        return ""
+
+
+def account_status_label(status: str) -> str:
+    try:
+        return str(STATUS_LABELS[AccountStatus(status)])
+    except ValueError:
+        return status
+
+
+def account_status_explanation(status: str) -> str:
+    try:
+        return str(STATUS_EXPLANATIONS[AccountStatus(status)])
+    except ValueError:
+        return ""

@@ -1,0 +1,147 @@
+"""The audit log's filters: a GET form (no CSRF: it changes nothing), read from the query
+string so a filtered view is a URL that can be bookmarked. Only the shape of the input is
+checked here; each bad value gets its message next to its field (422)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, HiddenField, SelectField, StringField
+from wtforms.validators import Email, Length, Optional, ValidationError
+
+from portal.audit import Action
+from portal.audit_log import messages
+from portal.audit_log.services import SYSTEM, Cursor, Filters, day_bounds
+from portal.errors import Invalid
+
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+class DayField(StringField):
+    """A calendar day, YYYY-MM-DD (what <input type="date"> sends)."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        raw = (valuelist[0] if valuelist else "").strip()
+        self.raw_value = raw
+        if not raw:
+            return
+        try:
+            self.data = datetime.strptime(raw, "%Y-%m-%d").date()
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(_l("Enter a date as YYYY-MM-DD.")) from exc
+        if not EARLIEST <= self.data <= LATEST:
+            self.data = None
+            raise ValueError(_l("Choose a date between 2000 and 2100."))
+
+    def _value(self):
+        if self.data:
+            return self.data.isoformat()
+        return getattr(self, "raw_value", "") or ""
+
+
+class ChoiceField(SelectField):
+    """A select whose unknown values get a clear, translated message."""
+
+    def pre_validate(self, form):
+        if self.data in (None, ""):
+            return
+        if self.data not in {str(value) for value, _label in self.choices}:
+            raise ValidationError(_l("Choose one of the options in the list."))
+
+
+def _action_choices():
+    return [("", _l("All actions"))] + [(a.value, messages.label(a.value)) for a in Action]
+
+
+class _AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that only reads
+
+    action = ChoiceField(_l("Action"), validators=[Optional()])
+    date_from = DayField(_l("From"), name="from", validators=[Optional()])
+    date_to = DayField(_l("To"), name="to", validators=[Optional()])
+    before = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.action.choices = _action_choices()
+
+    def validate_date_to(self, field: Field) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date must not be before the start date."))
+
+    def cursor(self) -> Cursor | None:
+        token = (self.before.data or "").strip()
+        if not token:
+            return None
+        try:
+            return Cursor.decode(token)
+        except Invalid as exc:
+            self.before.errors = [exc.message]
+            raise
+
+    def _common(self, tz_name: str) -> dict:
+        since, until = day_bounds(self.date_from.data, self.date_to.data, tz_name)
+        return {"action": self.action.data or None, "since": since, "until": until}
+
+    def query_args(self) -> dict:
+        """The filters as query-string arguments (for links: next page, CSV export)."""
+        args = {}
+        for f in self:
+            if f.name == "before":
+                continue
+            value = f._value() if isinstance(f, DayField) else f.data
+            if value not in (None, ""):
+                args[f.name] = value
+        return args
+
+
+class AccountAuditFilterForm(_AuditFilterForm):
+    """An organization's log: the actor is one of its members, or the system."""
+
+    actor = ChoiceField(_l("Who"), validators=[Optional()])
+
+    def set_actors(self, actors: list[tuple[int, str, str]]) -> None:
+        self.actor.choices = [("", _l("Everyone")), (SYSTEM, _l("System"))] + [
+            (str(user_id), f"{name} <{email}>") for user_id, name, email in actors
+        ]
+
+    def filters(self, tz_name: str) -> Filters:
+        value = self.actor.data or ""
+        return Filters(
+            actor_id=int(value) if value.isdigit() else None,
+            system_only=value == SYSTEM,
+            **self._common(tz_name),
+        )
+
+
+class AdminAuditFilterForm(_AuditFilterForm):
+    """The platform's log: any organization (by number), anyone (by email)."""
+
+    account = StringField(_l("Organization number"), validators=[Optional(), Length(max=18)])
+    actor = StringField(
+        _l("Actor's email"),
+        validators=[
+            Optional(),
+            Length(max=254),
+            Email(message=_l("Enter a valid email address."), check_deliverability=False),
+        ],
+    )
+
+    def validate_account(self, field: Field) -> None:
+        value = (field.data or "").strip()
+        if value and (not value.isdigit() or int(value) <= 0 or int(value) >= 2**63):
+            raise ValidationError(_l("Enter the organization's number (digits only)."))
+
+    def filters(self, tz_name: str, actor_id: int | None = None) -> Filters:
+        value = (self.account.data or "").strip()
+        return Filters(
+            account_id=int(value) if value else None,
+            actor_id=actor_id,
+            **self._common(tz_name),
+        )

@@ -1,0 +1,386 @@
+"""Reading the audit trail: an account's log (owners and admins) and the platform's (admins).
+
+Newest first, ``ORDER BY created_at DESC, id DESC``, paginated by keyset on
+``(created_at, id)`` — never OFFSET — so every page is one index range scan of
+``ix_audit_logs_account_id_created_at_id`` (an account) or ``ix_audit_logs_created_at_id``
+(everything), whatever its depth. Each page is one query: the actor and the organization
+come from outer joins, and whether the target still exists (to link to it) is a correlated
+lookup evaluated only for the rows of the page.
+
+Reading is not a change: nothing here writes an audit row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from ipaddress import IPv4Address, IPv6Address
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import BigInteger, Select, String, case, cast, func, or_, select, tuple_
+from sqlalchemy.orm import aliased
+
+from portal.audit import Action
+from portal.audit_log import messages
+from portal.errors import Invalid, NotAllowed
+from portal.extensions import db
+from portal.models import (
+    AccessKey,
+    Account,
+    AccountMember,
+    AuditLog,
+    Bucket,
+    Invitation,
+    User,
+)
+from portal.permissions import Permission, require
+
+PAGE_SIZE = 50
+EXPORT_BATCH = 1000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ACTIONS = tuple(a.value for a in Action)
+SYSTEM = "system"  # the actor filter's value for rows written without an actor
+
+
+# ----------------------------------------------------------------------------- cursor ---
+@dataclass(frozen=True)
+class Cursor:
+    """The last row shown: the next page holds rows strictly before ``(created_at, id)``."""
+
+    created_at: datetime
+    id: int
+
+    def encode(self) -> str:
+        micros = (self.created_at - _EPOCH) // timedelta(microseconds=1)
+        return f"{micros}.{self.id}"
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        from flask_babel import gettext
+
+        try:
+            micros, row_id = token.split(".")
+            created_at = _EPOCH + timedelta(microseconds=int(micros))
+            ident = int(row_id)
+            if ident <= 0 or ident >= 2**63:
+                raise ValueError(row_id)
+        except (ValueError, OverflowError) as exc:
+            raise Invalid(gettext("This page link is not valid."), field="before") from exc
+        return cls(created_at=created_at, id=ident)
+
+
+# ---------------------------------------------------------------------------- filters ---
+@dataclass(frozen=True)
+class Filters:
+    """What the reader narrowed the log to (already validated by the form)."""
+
+    action: str | None = None
+    actor_id: int | None = None
+    system_only: bool = False  # rows without an actor
+    account_id: int | None = None  # admin view: one organization
+    since: datetime | None = None  # inclusive, aware
+    until: datetime | None = None  # exclusive, aware
+
+
+def day_bounds(
+    date_from: date | None, date_to: date | None, tz_name: str
+) -> tuple[datetime | None, datetime | None]:
+    """``from``/``to`` calendar days in the reader's time zone → [since, until) instants.
+
+    ``to`` is inclusive (the whole day), so ``until`` is the next local midnight."""
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("America/Sao_Paulo")
+    since = datetime.combine(date_from, time(0), tzinfo=tz) if date_from else None
+    until = datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=tz) if date_to else None
+    return since, until
+
+
+# --------------------------------------------------------------------------- entries ---
+_NUMERIC_ID = r"^[0-9]{1,18}$"
+
+
+def _target_ref():
+    """For targets the portal can link to, a non-NULL value while the target still exists
+    (the account id, the member's user id, the bucket's name, the key id...).
+
+    ``target_id`` is text; it is cast only when it is all digits (the CASE guards the cast).
+    Convention: a "member" target's target_id is the member's user id."""
+    log = AuditLog
+    tid = case((log.target_id.regexp_match(_NUMERIC_ID), cast(log.target_id, BigInteger)))
+
+    def scalar(stmt):
+        return stmt.correlate(log).limit(1).scalar_subquery()
+
+    return case(
+        (
+            log.target_type == "account",
+            scalar(select(cast(Account.id, String)).where(Account.id == tid)),
+        ),
+        (
+            log.target_type == "member",
+            scalar(
+                select(cast(AccountMember.user_id, String)).where(
+                    AccountMember.account_id == log.account_id, AccountMember.user_id == tid
+                )
+            ),
+        ),
+        (
+            log.target_type == "invitation",
+            scalar(
+                select(cast(Invitation.id, String)).where(
+                    Invitation.id == tid,
+                    Invitation.account_id == log.account_id,
+                    Invitation.accepted_at.is_(None),
+                    Invitation.revoked_at.is_(None),
+                )
+            ),
+        ),
+        (
+            log.target_type == "bucket",
+            scalar(
+                select(Bucket.name).where(
+                    Bucket.account_id == log.account_id,
+                    or_(Bucket.id == tid, Bucket.name == log.target_id),
+                )
+            ),
+        ),
+        (
+            log.target_type.in_(("key", "access_key")),
+            scalar(
+                select(AccessKey.key_id).where(
+                    AccessKey.account_id == log.account_id,
+                    or_(AccessKey.id == tid, AccessKey.key_id == log.target_id),
+                    AccessKey.status != "revoked",
+                )
+            ),
+        ),
+    ).label("target_ref")
+
+
+def entries_statement(
+    account_id: int | None, filters: Filters, before: Cursor | None, limit: int
+) -> Select:
+    """The page query. ``account_id=None`` reads every account's rows and platform events
+    (the admin view; ``filters.account_id`` may narrow it to one organization)."""
+    log = AuditLog
+    actor = aliased(User, name="actor")
+    org = aliased(Account, name="org")
+    stmt = (
+        select(
+            log.id,
+            log.created_at,
+            log.account_id,
+            log.actor_id,
+            log.action,
+            log.target_type,
+            log.target_id,
+            log.target_label,
+            log.ip,
+            log.details,
+            actor.name.label("actor_name"),
+            actor.email.label("actor_email"),
+            org.name.label("account_name"),
+            _target_ref(),
+        )
+        .outerjoin(actor, actor.id == log.actor_id)
+        .outerjoin(org, org.id == log.account_id)
+    )
+    scope = account_id if account_id is not None else filters.account_id
+    if scope is not None:
+        stmt = stmt.where(log.account_id == scope)
+    if filters.action:
+        stmt = stmt.where(log.action == filters.action)
+    if filters.system_only:
+        stmt = stmt.where(log.actor_id.is_(None))
+    elif filters.actor_id is not None:
+        stmt = stmt.where(log.actor_id == filters.actor_id)
+    if filters.since is not None:
+        stmt = stmt.where(log.created_at >= filters.since)
+    if filters.until is not None:
+        stmt = stmt.where(log.created_at < filters.until)
+    if before is not None:
+        stmt = stmt.where(tuple_(log.created_at, log.id) < tuple_(before.created_at, before.id))
+    return stmt.order_by(log.created_at.desc(), log.id.desc()).limit(limit)
+
+
+@dataclass
+class Entry:
+    """One row of the log, with what the page and the CSV show."""
+
+    id: int
+    created_at: datetime
+    account_id: int | None
+    actor_id: int | None
+    action: str
+    target_type: str | None
+    target_id: str | None
+    target_label: str | None
+    ip: str | None
+    details: dict[str, Any] = field(default_factory=dict)
+    actor_name: str | None = None
+    actor_email: str | None = None
+    account_name: str | None = None
+    target_ref: str | None = None
+
+    @classmethod
+    def from_row(cls, row) -> Entry:
+        data = row._asdict()
+        ip = data["ip"]
+        if isinstance(ip, IPv4Address | IPv6Address):
+            ip = str(ip)
+        data["ip"] = None if ip is None else str(ip)
+        data["details"] = data["details"] or {}
+        return cls(**data)
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.created_at, self.id)
+
+    @property
+    def sentence(self) -> str:
+        return messages.sentence(self.action, self.target_type, self.target_id, self.target_label)
+
+    @property
+    def action_label(self) -> str:
+        return messages.label(self.action)
+
+    @property
+    def target(self) -> str:
+        return messages.target_text(self.target_type, self.target_id, self.target_label)
+
+    def target_path(self) -> str | None:
+        """Where the target lives now, relative to its account's dashboard (``/accounts/<id>/``);
+        None when it no longer exists or is not something the portal shows."""
+        if self.target_ref is None:
+            return None
+        from urllib.parse import quote
+
+        if self.target_type == "account":
+            return f"/accounts/{int(self.target_ref)}/"
+        if self.account_id is None:
+            return None
+        base = f"/accounts/{self.account_id}/"
+        return {
+            "member": base + "members",
+            "invitation": base + "invitations",
+            "bucket": base + "buckets/" + quote(self.target_ref, safe=""),
+            "key": base + "keys",
+            "access_key": base + "keys",
+        }.get(self.target_type or "")
+
+    def detail_items(self) -> list[tuple[str, str]]:
+        """The details as compact ``key: value`` pairs."""
+        items = []
+        for key, value in sorted(self.details.items()):
+            if isinstance(value, str):
+                text = value
+            else:
+                text = json.dumps(value, ensure_ascii=False, separators=(",", ": "))
+            items.append((str(key), text))
+        return items
+
+
+@dataclass
+class Page:
+    entries: list[Entry]
+    next_cursor: Cursor | None
+
+
+def _page(account_id: int | None, filters: Filters, before: Cursor | None, limit: int) -> Page:
+    rows = db.session.execute(entries_statement(account_id, filters, before, limit + 1)).all()
+    entries = [Entry.from_row(r) for r in rows[:limit]]
+    more = len(rows) > limit
+    return Page(entries=entries, next_cursor=entries[-1].cursor if more and entries else None)
+
+
+def iter_entries(
+    account_id: int | None, filters: Filters, batch: int | None = None
+) -> Iterator[Entry]:
+    """Every matching row, newest first, fetched in keyset batches of ``batch`` rows: memory
+    stays flat however long the log is (for the CSV export)."""
+    batch = batch or EXPORT_BATCH
+    before: Cursor | None = None
+    while True:
+        rows = db.session.execute(entries_statement(account_id, filters, before, batch)).all()
+        for row in rows:
+            yield Entry.from_row(row)
+        if len(rows) < batch:
+            return
+        last = rows[-1]
+        before = Cursor(last.created_at, last.id)
+
+
+# --------------------------------------------------------------------------- access ---
+@dataclass
+class AccountLog:
+    """Proof that the reader may read ``account``'s log, with the members to filter by."""
+
+    account: Account
+    membership: AccountMember
+    actors: list[tuple[int, str, str]]
+
+
+def open_account_log(user: User, account_id: int) -> AccountLog:
+    """Owners and admins read an account's log; other members get NotAllowed (403), people
+    of other organizations NotFound (404). Two queries: access, the members."""
+    account, membership = require(user, account_id, Permission.AUDIT_READ)
+    return AccountLog(account, membership, account_actors(account_id))
+
+
+def account_page(
+    log: AccountLog, filters: Filters, before: Cursor | None = None, limit: int = PAGE_SIZE
+) -> Page:
+    """A page of an opened account log. One query."""
+    return _page(log.account.id, filters, before, limit)
+
+
+def account_entries(log: AccountLog, filters: Filters) -> Iterator[Entry]:
+    """Every matching row of an opened account log (CSV export)."""
+    return iter_entries(log.account.id, filters)
+
+
+def require_platform_admin(user: User) -> None:
+    if not getattr(user, "is_platform_admin", False):
+        raise NotAllowed()
+
+
+def admin_page(
+    user: User, filters: Filters, before: Cursor | None = None, limit: int = PAGE_SIZE
+) -> Page:
+    """A page of the whole platform's log (every account and platform events)."""
+    require_platform_admin(user)
+    return _page(None, filters, before, limit)
+
+
+def admin_entries(user: User, filters: Filters) -> Iterator[Entry]:
+    require_platform_admin(user)
+    return iter_entries(None, filters)
+
+
+def account_actors(account_id: int) -> list[tuple[int, str, str]]:
+    """The account's members, for the actor filter: (user id, name, email)."""
+    return [
+        (r.id, r.name, r.email)
+        for r in db.session.execute(
+            select(User.id, User.name, User.email)
+            .join(AccountMember, AccountMember.user_id == User.id)
+            .where(AccountMember.account_id == account_id)
+            .order_by(User.name, User.id)
+        )
+    ]
+
+
+def find_actor(email: str) -> User | None:
+    """The user with ``email`` (case-insensitive), for the admin's actor filter."""
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def latest(limit: int = 10) -> list[Entry]:
+    """The newest platform-wide events (the admin home). One query."""
+    rows = db.session.execute(entries_statement(None, Filters(), None, limit)).all()
+    return [Entry.from_row(r) for r in rows]

@@ -1,0 +1,52 @@
+"""The sentence each notification kind shows, in the reader's language.
+
+A notification stores ``kind`` and ``params`` (never rendered text), so the sentence is
+translated when it is read: the same row reads in Portuguese for one person and in English
+for another. Unknown kinds and missing parameters degrade to a generic sentence instead of
+failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from portal.accounts.labels import ROLE_LABELS
+
+KIND_MESSAGES = {
+    "member.role_changed": _l("%(actor_name)s changed your role in %(account_name)s to %(role)s."),
+    "member.removed": _l("%(actor_name)s removed you from %(account_name)s."),
+    "member.left": _l("%(member_name)s left %(account_name)s."),
+    "member.joined": _l("%(member_name)s joined %(account_name)s as %(role)s."),
+    "invitation.accepted": _l("%(member_name)s accepted the invitation to %(account_name)s."),
+}
+
+
+class _Params(dict):
+    """Format parameters: a missing one reads as an ellipsis instead of raising KeyError."""
+
+    def __missing__(self, key: str) -> str:
+        return "…"
+
+
+def _display(key: str, value: Any) -> str:
+    if key == "role" and isinstance(value, str) and value in ROLE_LABELS:
+        return str(ROLE_LABELS[value])
+    if value is None:
+        return "…"
+    return str(value)
+
+
+def render(kind: str, params: Mapping[str, Any] | None) -> str:
+    """The translated sentence for a notification (plain text; templates escape it)."""
+    template = KIND_MESSAGES.get(kind)
+    if template is None:
+        return gettext("You have a new notification.")
+    values = _Params({k: _display(k, v) for k, v in (params or {}).items()})
+    try:
+        return str(template) % values
+    except (TypeError, ValueError):
+        return gettext("You have a new notification.")

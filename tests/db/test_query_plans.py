@@ -1,0 +1,187 @@
+"""The queries of the two pages that grow without limit read their index in order.
+
+A dedicated database gets one user with 50,000 notifications (plus other people's) and one
+organization with 40,000 audit rows (plus 100,000 of other organizations and platform events), then
+VACUUM ANALYZE. The statements checked are the ones the services issue (compiled from the
+same builders), EXPLAINed with their real parameters: no Sort node, no Seq Scan over the
+big table, the expected index — whatever the page's depth. Plans are checked, not forced.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from portal.audit_log import services as audit_services
+from portal.extensions import db
+from portal.notifications import services as notification_services
+from tests.bench import seed
+from tests.conftest import make_test_app, upgrade
+
+NOTIFICATIONS = 50_000
+AUDIT_ROWS = 40_000
+OTHER_ACCOUNTS = 4
+OTHER_AUDIT_ROWS = 25_000  # per other account: the big account is a minority of the table
+
+
+def _seed() -> dict:
+    with db.engine.begin() as conn:
+        me = seed.user(conn, "reader")
+        seed.notifications(conn, me, NOTIFICATIONS, unread_every=4)
+        for i in range(4):
+            other = seed.user(conn, f"other{i}")
+            seed.notifications(conn, other, 5_000)
+        owner = seed.user(conn, "owner")
+        account_id = seed.account(conn, owner, "Big Log Ltda")
+        seed.audit_logs(conn, account_id, owner, AUDIT_ROWS)
+        for i in range(OTHER_ACCOUNTS):
+            other_owner = seed.user(conn, f"owner{i}")
+            other_account = seed.account(conn, other_owner, f"Other {i} Ltda")
+            seed.audit_logs(conn, other_account, other_owner, OTHER_AUDIT_ROWS)
+        seed.audit_logs(conn, None, None, 10_000)
+    seed.vacuum_analyze(db.engine, "notifications", "audit_logs", "users", "accounts")
+    return {"user_id": me, "account_id": account_id, "actor_id": owner}
+
+
+@pytest.fixture(scope="module")
+def plan_db(databases, smtp_server):
+    controller, _ = smtp_server
+    app = make_test_app(databases.create("plans"), controller.port)
+    upgrade(app)
+    with app.app_context():
+        try:
+            ids = _seed()
+            yield app, ids
+        finally:
+            db.engine.dispose()
+
+
+def explain(app, stmt) -> dict:
+    """EXPLAIN (FORMAT JSON) of a SQLAlchemy statement with its bound parameters."""
+    with app.app_context(), db.engine.connect() as conn:
+        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        raw = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + compiled.string, compiled.params)
+        document = raw.scalar_one()
+    if isinstance(document, str):
+        document = json.loads(document)
+    return document[0]["Plan"]
+
+
+def nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from nodes(child)
+
+
+def assert_reads_index(plan: dict, table: str, index: str, index_only: bool = False) -> None:
+    all_nodes = list(nodes(plan))
+    types = [n["Node Type"] for n in all_nodes]
+    assert not [t for t in types if "Sort" in t], f"a sort in the plan: {types}"
+    seq = [n for n in all_nodes if n["Node Type"] == "Seq Scan" and n["Relation Name"] == table]
+    assert not seq, f"a Seq Scan over {table}: {json.dumps(plan, indent=1)}"
+    wanted = {"Index Only Scan"} if index_only else {"Index Scan", "Index Only Scan"}
+    scans = [n for n in all_nodes if n["Node Type"] in wanted and n.get("Index Name") == index]
+    assert scans, f"{index} not read by {wanted}: {json.dumps(plan, indent=1)}"
+
+
+def row_at(app, sql: str, **params):
+    with app.app_context(), db.engine.connect() as conn:
+        return conn.execute(text(sql), params).one()
+
+
+# ---------------------------------------------------------------------- notifications ---
+NOTIFICATION_INDEX = "ix_notifications_user_id_read_created_at_id"
+
+
+@pytest.mark.parametrize("depth", ["first", "unread_middle", "read_middle"])
+def test_notification_pages_read_the_index_without_sorting(plan_db, depth):
+    app, ids = plan_db
+    limit = notification_services.PAGE_SIZE + 1
+    after = None
+    if depth != "first":
+        read = depth == "read_middle"
+        row = row_at(
+            app,
+            "SELECT read, created_at, id FROM notifications WHERE user_id = :u AND read = :r "
+            "ORDER BY created_at DESC, id DESC OFFSET 5000 LIMIT 1",
+            u=ids["user_id"],
+            r=read,
+        )
+        after = notification_services.Cursor(row.read, row.created_at, row.id)
+    plan = explain(app, notification_services.page_statement(ids["user_id"], after, limit))
+    assert_reads_index(plan, "notifications", NOTIFICATION_INDEX)
+
+
+def test_unread_count_is_an_index_only_scan_of_the_partial_index(plan_db):
+    app, ids = plan_db
+    plan = explain(app, notification_services.unread_count_statement(ids["user_id"]))
+    assert_reads_index(plan, "notifications", "ix_notifications_unread_user_id", index_only=True)
+
+
+# ---------------------------------------------------------------------------- audit ---
+ACCOUNT_INDEX = "ix_audit_logs_account_id_created_at_id"
+ALL_INDEX = "ix_audit_logs_created_at_id"
+
+
+def _audit_cursor(app, account_id, offset):
+    where = "account_id = :a" if account_id is not None else "TRUE"
+    row = row_at(
+        app,
+        f"SELECT created_at, id FROM audit_logs WHERE {where} "
+        "ORDER BY created_at DESC, id DESC OFFSET :o LIMIT 1",
+        a=account_id,
+        o=offset,
+    )
+    return audit_services.Cursor(row.created_at, row.id)
+
+
+@pytest.mark.parametrize("deep", [False, True], ids=["first_page", "keyset_page"])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"action": "member.role_changed"},
+        {"action": "bucket.created", "since": True},
+    ],
+    ids=["unfiltered", "action", "action_and_dates"],
+)
+def test_account_audit_pages_read_the_index_without_sorting(plan_db, deep, filters):
+    app, ids = plan_db
+    before = _audit_cursor(app, ids["account_id"], 20_000) if deep else None
+    values = dict(filters)
+    if values.pop("since", None):
+        now = datetime.now(UTC)
+        values.update(since=now - timedelta(days=7), until=now + timedelta(days=1))
+    stmt = audit_services.entries_statement(
+        ids["account_id"],
+        audit_services.Filters(**values),
+        before,
+        audit_services.PAGE_SIZE + 1,
+    )
+    assert_reads_index(explain(app, stmt), "audit_logs", ACCOUNT_INDEX)
+
+
+@pytest.mark.parametrize("deep", [False, True], ids=["first_page", "keyset_page"])
+def test_admin_audit_pages_read_the_index_without_sorting(plan_db, deep):
+    app, _ids = plan_db
+    before = _audit_cursor(app, None, 70_000) if deep else None
+    stmt = audit_services.entries_statement(
+        None, audit_services.Filters(), before, audit_services.PAGE_SIZE + 1
+    )
+    assert_reads_index(explain(app, stmt), "audit_logs", ALL_INDEX)
+
+
+def test_explain_sees_the_seeded_volume(plan_db):
+    """The checks above are meaningful only on a big table: make sure it is."""
+    app, ids = plan_db
+    counts = row_at(
+        app,
+        "SELECT (SELECT count(*) FROM notifications WHERE user_id = :u) AS n, "
+        "(SELECT count(*) FROM audit_logs WHERE account_id = :a) AS a",
+        u=ids["user_id"],
+        a=ids["account_id"],
+    )
+    assert (counts.n, counts.a) == (NOTIFICATIONS, AUDIT_ROWS)

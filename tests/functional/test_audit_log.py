@@ -1,0 +1,411 @@
+"""The audit log pages (an organization's, the platform's) and their CSV exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.audit import Action
+from portal.models import AuditLog
+from tests import factories
+
+T0 = datetime(2025, 3, 10, 15, 0, tzinfo=UTC)
+ROW_ID = re.compile(r'<tr id="audit-(\d+)"')
+OLDER = re.compile(r'<a class="button secondary" rel="next" href="([^"]+)"')
+
+
+def ids_in(html: str) -> list[int]:
+    return [int(i) for i in ROW_ID.findall(html)]
+
+
+def older_link(html: str) -> str | None:
+    match = OLDER.search(html)
+    return match.group(1).replace("&amp;", "&") if match else None
+
+
+@pytest.fixture
+def org(dbs):
+    owner = factories.UserFactory(name="Olga Owner")
+    account = factories.AccountFactory(owner=owner, name="Acme Armazenamento Ltda")
+    return account, owner
+
+
+def log(account, actor=None, at=T0, **kw):
+    return factories.AuditLogFactory(account=account, actor=actor, created_at=at, **kw)
+
+
+def audit_count(dbs) -> int:
+    return dbs.scalar(select(func.count()).select_from(AuditLog))
+
+
+# ------------------------------------------------------------------------- access ---
+@pytest.mark.parametrize("suffix", ["audit", "audit.csv"])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("owner", 200), ("admin", 200), ("member", 403), ("billing", 403), ("viewer", 403)],
+)
+def test_who_may_read_an_organizations_log(client, login, dbs, org, role, status, suffix):
+    account, owner = org
+    log(account, owner)
+    reader = owner
+    if role != "owner":
+        reader = factories.UserFactory()
+        factories.MemberFactory(account=account, user=reader, role=role)
+    login(reader)
+    assert client.get(f"/accounts/{account.id}/{suffix}").status_code == status
+
+
+@pytest.mark.parametrize("suffix", ["audit", "audit.csv"])
+def test_another_organizations_owner_gets_404(client, login, dbs, org, suffix):
+    account, _owner = org
+    stranger = factories.UserFactory()
+    factories.AccountFactory(owner=stranger)
+    login(stranger)
+    assert client.get(f"/accounts/{account.id}/{suffix}").status_code == 404
+    assert client.get(f"/accounts/999999999/{suffix}").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/audit", "/admin/audit.csv"])
+def test_admin_pages_refuse_non_admins(client, login, dbs, org, path):
+    _account, owner = org
+    login(owner)
+    assert client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/", "/admin/audit", "/admin/audit.csv", "/accounts/1/audit"]
+)
+def test_visitors_are_sent_to_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+# ------------------------------------------------------------------------ entries ---
+def test_an_entry_says_when_who_what_on_what_from_where_and_details(client, login, dbs, org):
+    account, owner = org
+    member = factories.UserFactory(name="Maria Membro", email="maria@example.com")
+    factories.MemberFactory(account=account, user=member, role="member")
+    log(
+        account,
+        owner,
+        action=Action.MEMBER_ROLE_CHANGED.value,
+        target_type="member",
+        target_id=str(member.id),
+        target_label="maria@example.com",
+        details={"old_role": "viewer", "new_role": "member"},
+        ip="198.51.100.4",
+    )
+    log(account, None, at=T0 - timedelta(hours=1), action=Action.ACCOUNT_STATUS_CHANGED.value)
+    login(owner)
+    html = client.get(f"/accounts/{account.id}/audit").get_data(as_text=True)
+
+    assert "Changed the role of" in html
+    assert f'<a href="/accounts/{account.id}/members">maria@example.com</a>' in html
+    assert "Olga Owner" in html and ">system<" in html
+    assert "198.51.100.4" in html
+    assert "new_role: <code>member</code>" in html and "old_role: <code>viewer</code>" in html
+    assert f'datetime="{T0.isoformat()}"' in html
+
+
+def test_a_target_that_is_gone_is_plain_text(client, login, dbs, org):
+    account, owner = org
+    log(
+        account,
+        owner,
+        action=Action.MEMBER_REMOVED.value,
+        target_type="member",
+        target_id="987654321",
+        target_label="gone@example.com",
+    )
+    login(owner)
+    html = client.get(f"/accounts/{account.id}/audit").get_data(as_text=True)
+    assert "gone@example.com" in html
+    assert ">gone@example.com</a>" not in html
+
+
+def test_newest_first_and_pages_through_identical_timestamps(
+    client, login, dbs, org, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "AUDIT_PAGE_SIZE", 3)
+    account, owner = org
+    tied = [log(account, owner, at=T0) for _ in range(5)]
+    newer = log(account, owner, at=T0 + timedelta(seconds=1))
+    older = [log(account, owner, at=T0 - timedelta(days=d)) for d in (1, 2)]
+    log(factories.AccountFactory(owner=factories.UserFactory()), None, at=T0)  # not ours
+    expected = [newer.id] + sorted((r.id for r in tied), reverse=True) + [r.id for r in older]
+    login(owner)
+
+    pages, url = [], f"/accounts/{account.id}/audit"
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        pages.append(ids_in(html))
+        url = older_link(html)
+
+    assert [len(p) for p in pages] == [3, 3, 2]
+    assert [i for p in pages for i in p] == expected
+    assert "Newest entries" in html  # the last page links back to the first
+
+
+def test_the_page_issues_a_fixed_number_of_queries(client, login, dbs, org, count_queries):
+    account, owner = org
+    login(owner)
+    counts, existing = [], 0
+    for n in (5, 50):
+        for i in range(existing, n):
+            log(account, owner if i % 2 else None, at=T0 - timedelta(minutes=i))
+        existing = n
+        with count_queries() as queries:
+            html = client.get(f"/accounts/{account.id}/audit").get_data(as_text=True)
+        assert len(ids_in(html)) == n
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+# ------------------------------------------------------------------------ filters ---
+@pytest.fixture
+def filtered_org(dbs, org):
+    """Rows to filter: actions, actors (a member, the owner, the system) and days."""
+    account, owner = org
+    member = factories.UserFactory(name="Maria Membro")
+    factories.MemberFactory(account=account, user=member, role="admin")
+    rows = {
+        # 2025-03-09 23:30 in São Paulo (UTC-3): the 9th for the viewer, the 10th in UTC.
+        "late_night": log(
+            account, member, at=datetime(2025, 3, 10, 2, 30, tzinfo=UTC), action="bucket.created"
+        ),
+        "owner_bucket": log(account, owner, at=T0, action="bucket.created"),
+        "owner_key": log(account, owner, at=T0 - timedelta(days=2), action="key.created"),
+        "system": log(account, None, at=T0 - timedelta(days=3), action="bucket.created"),
+    }
+    return account, owner, member, rows
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"action": "bucket.created"}, ["owner_bucket", "late_night", "system"]),
+        ({"actor": "owner"}, ["owner_bucket", "owner_key"]),
+        ({"actor": "system"}, ["system"]),
+        ({"from": "2025-03-09", "to": "2025-03-09"}, ["late_night"]),
+        ({"from": "2025-03-08"}, ["owner_bucket", "late_night", "owner_key"]),
+        ({"to": "2025-03-08"}, ["owner_key", "system"]),
+        ({"action": "bucket.created", "actor": "owner"}, ["owner_bucket"]),
+        ({"action": "bucket.created", "from": "2025-03-10", "to": "2025-03-10"}, ["owner_bucket"]),
+        ({"action": "key.created", "actor": "member"}, []),
+    ],
+)
+def test_filters_alone_and_combined(client, login, filtered_org, query, expected):
+    account, owner, member, rows = filtered_org
+    query = dict(query)
+    if query.get("actor") == "owner":
+        query["actor"] = str(owner.id)
+    elif query.get("actor") == "member":
+        query["actor"] = str(member.id)
+    login(owner)  # America/Sao_Paulo, the default time zone
+    response = client.get(f"/accounts/{account.id}/audit", query_string=query)
+    assert response.status_code == 200
+    assert ids_in(response.get_data(as_text=True)) == [rows[k].id for k in expected]
+
+
+def test_a_filtered_view_is_a_bookmarkable_url_kept_across_pages(
+    client, login, dbs, org, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "AUDIT_PAGE_SIZE", 2)
+    account, owner = org
+    wanted = [
+        log(account, owner, at=T0 - timedelta(minutes=i), action="key.created") for i in range(3)
+    ]
+    for i in range(3):
+        log(account, owner, at=T0 - timedelta(minutes=i), action="bucket.created")
+    login(owner)
+    html = client.get(f"/accounts/{account.id}/audit?action=key.created").get_data(as_text=True)
+    assert '<option selected value="key.created">' in html
+    older = older_link(html)
+    assert parse_qs(urlsplit(older).query)["action"] == ["key.created"]
+    second = client.get(older).get_data(as_text=True)
+    assert ids_in(html) + ids_in(second) == [r.id for r in wanted]
+    assert "action=key.created" in second and "audit.csv?action=key.created" in second
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"action": "bucket.exploded"}, "action", "Choose one of the options"),
+        ({"actor": "999999999"}, "actor", "Choose one of the options"),
+        ({"from": "2025-13-01"}, "from", "Enter a date as YYYY-MM-DD."),
+        ({"to": "yesterday"}, "to", "Enter a date as YYYY-MM-DD."),
+        ({"from": "1900-01-01"}, "from", "Choose a date between 2000 and 2100."),
+        ({"from": "2025-03-10", "to": "2025-03-01"}, "to", "must not be before the start date"),
+        ({"before": "not-a-cursor"}, "before", "This page link is not valid."),
+        ({"before": "99999999999999999999999.1"}, "before", "This page link is not valid."),
+    ],
+)
+def test_invalid_filters_are_422_with_the_message_next_to_the_field(
+    client, login, dbs, org, query, field, message
+):
+    account, owner = org
+    log(account, owner)
+    login(owner)
+    for suffix in ("audit", "audit.csv"):
+        if suffix == "audit.csv" and field == "before":
+            continue  # the export ignores page cursors
+        response = client.get(f"/accounts/{account.id}/{suffix}", query_string=query)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert message in html
+        if field != "before":
+            assert f'id="{field}-error"' in html
+
+
+def test_with_htmx_the_filters_swap_the_log_piece(client, login, dbs, org):
+    account, owner = org
+    log(account, owner)
+    login(owner)
+    partial = client.get(
+        f"/accounts/{account.id}/audit?action=account.updated", headers={"HX-Request": "true"}
+    )
+    html = partial.get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="audit-log">') and "<html" not in html
+    bad = client.get(f"/accounts/{account.id}/audit?from=x", headers={"HX-Request": "true"})
+    assert bad.status_code == 422 and bad.get_data(as_text=True).lstrip().startswith("<div")
+    full = client.get(f"/accounts/{account.id}/audit?action=account.updated")
+    assert "<html" in full.get_data(as_text=True)
+
+
+def test_reading_the_log_writes_nothing(client, login, dbs, org):
+    account, owner = org
+    log(account, owner)
+    login(owner)
+    before = audit_count(dbs)
+    client.get(f"/accounts/{account.id}/audit")
+    client.get(f"/accounts/{account.id}/audit.csv").get_data()
+    assert audit_count(dbs) == before
+
+
+# ---------------------------------------------------------------------------- CSV ---
+def read_csv(response) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+
+
+def test_the_csv_is_streamed_with_every_column(client, login, dbs, org):
+    account, owner = org
+    log(
+        account,
+        owner,
+        action="member.role_changed",
+        target_type="member",
+        target_id="7",
+        target_label="ana@example.com",
+        details={"new_role": "admin"},
+    )
+    login(owner)
+    response = client.get(f"/accounts/{account.id}/audit.csv")
+    assert response.status_code == 200
+    assert response.is_streamed
+    assert response.mimetype == "text/csv"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert re.search(rf'filename="primecloud-audit-{account.id}-\d{{8}}-\d{{6}}\.csv"', disposition)
+    (row,) = read_csv(response)
+    assert row == {
+        "created_at": "2025-03-10T15:00:00+00:00",
+        "account_id": str(account.id),
+        "actor_email": owner.email,
+        "action": "member.role_changed",
+        "sentence": "Changed the role of ana@example.com.",
+        "target_type": "member",
+        "target_id": "7",
+        "target_label": "ana@example.com",
+        "ip": "203.0.113.9",
+        "details": '{"new_role": "admin"}',
+    }
+
+
+@pytest.mark.parametrize(
+    "payload", ['=HYPERLINK("x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
+)
+def test_csv_cells_that_look_like_formulas_are_neutralized(client, login, dbs, org, payload):
+    account, owner = org
+    log(account, owner, target_type="bucket", target_id=payload, target_label=payload)
+    login(owner)
+    (row,) = read_csv(client.get(f"/accounts/{account.id}/audit.csv"))
+    assert row["target_label"] == "'" + payload
+    assert row["target_id"] == "'" + payload
+
+
+def test_the_csv_follows_the_filters_and_spans_many_batches(client, login, dbs, org, monkeypatch):
+    from portal.audit_log import services
+
+    monkeypatch.setattr(services, "EXPORT_BATCH", 4)  # 10 rows: batches of 4, 4 and 2
+    account, owner = org
+    wanted = [log(account, owner, at=T0, action="key.created") for _ in range(10)]
+    log(account, owner, at=T0, action="bucket.created")
+    login(owner)
+    rows = read_csv(client.get(f"/accounts/{account.id}/audit.csv?action=key.created"))
+    assert len(rows) == 10 and {r["action"] for r in rows} == {"key.created"}
+    assert len(wanted) == len(rows)
+
+
+# ------------------------------------------------------------------- platform view ---
+@pytest.fixture
+def admin(dbs, login):
+    return login(factories.AdminFactory())
+
+
+def test_the_admin_sees_every_account_and_platform_events(client, admin, dbs, org):
+    account, owner = org
+    other = factories.AccountFactory(owner=factories.UserFactory())
+    rows = [
+        log(account, owner, at=T0),
+        log(other, None, at=T0 - timedelta(minutes=1)),
+        log(None, None, at=T0 - timedelta(minutes=2), action="user.signed_up", target_type="user"),
+    ]
+    html = client.get("/admin/audit").get_data(as_text=True)
+    shown = ids_in(html)
+    assert [r.id for r in rows] == [i for i in shown if i in {r.id for r in rows}]
+    assert "Platform" in html and account.name in html
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"account": "abc"}, "account", "digits only"),
+        ({"actor": "not-an-email"}, "actor", "valid email"),
+        ({"actor": "nobody-here@example.com"}, "actor", "Nobody has this email address."),
+    ],
+)
+def test_admin_filters_refuse_bad_values_with_422(client, admin, query, field, message):
+    for path in ("/admin/audit", "/admin/audit.csv"):
+        response = client.get(path, query_string=query)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert message in html and f'id="{field}-error"' in html
+
+
+def test_admin_filters_by_account_and_actor_email(client, admin, dbs, org):
+    account, owner = org
+    other = factories.AccountFactory(owner=factories.UserFactory())
+    mine = log(account, owner)
+    log(account, None)
+    log(other, owner)
+    html = client.get(
+        "/admin/audit", query_string={"account": account.id, "actor": owner.email.upper()}
+    ).get_data(as_text=True)
+    assert ids_in(html) == [mine.id]
+
+
+def test_the_admin_csv_is_streamed(client, admin, dbs, org):
+    account, owner = org
+    log(None, None, action="user.signed_up", target_type="user", target_label="=cmd|' /C calc'!A0")
+    response = client.get("/admin/audit.csv?action=user.signed_up")
+    assert response.is_streamed
+    assert 'filename="primecloud-audit-' in response.headers["Content-Disposition"]
+    rows = read_csv(response)
+    assert rows and all(r["account_id"] == "" for r in rows)
+    assert rows[0]["target_label"].startswith("'=")

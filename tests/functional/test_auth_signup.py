@@ -1,0 +1,162 @@
+"""/signup: creating an account, the password policy, unique emails, invitations."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.audit import Action
+from portal.models import AuditLog, User
+from tests import factories
+
+GOOD_PASSWORD = "um cavalo correto 42"
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    """Messages are asserted in English (the msgids); pt-BR is the default otherwise."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+def counts(dbs) -> tuple[int, int]:
+    dbs.expire_all()
+    return (
+        dbs.scalar(select(func.count()).select_from(User)),
+        dbs.scalar(select(func.count()).select_from(AuditLog)),
+    )
+
+
+def field_error(html: str, field: str) -> str:
+    """The error text rendered next to ``field`` (empty when there is none)."""
+    match = re.search(rf'<p class="error" id="{field}-error">(.*?)</p>', html, re.S)
+    return match.group(1).strip() if match else ""
+
+
+def post_signup(client, csrf_token, **data):
+    form = {"name": "Ana Souza", "email": "ana@example.com", "password": GOOD_PASSWORD}
+    form.update(data)
+    form["csrf_token"] = csrf_token()
+    return client.post("/signup", data=form)
+
+
+def test_signup_page_has_the_contract_fields(client):
+    response = client.get("/signup")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    for name in ("name", "email", "password", "csrf_token"):
+        assert f'name="{name}"' in html
+
+
+def test_signup_creates_user_logs_in_and_audits(client, csrf_token, dbs):
+    response = post_signup(client, csrf_token, email="  Nova.Pessoa@Example.com ")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    user = dbs.scalar(select(User).where(User.email == "Nova.Pessoa@Example.com"))
+    assert user is not None and user.name == "Ana Souza"
+    assert user.password_hash.startswith("$argon2")
+    assert GOOD_PASSWORD not in user.password_hash
+    assert not user.is_platform_admin
+    assert user.email_verified_at is None
+    audit = dbs.scalar(select(AuditLog).where(AuditLog.action == Action.USER_SIGNED_UP))
+    assert audit.actor_id == user.id and audit.account_id is None
+    with client.session_transaction() as session:
+        assert session["_user_id"] == user.get_id()
+
+
+def test_signup_records_the_language_in_use(client, csrf_token, dbs):
+    client.post("/language", data={"locale": "en", "csrf_token": csrf_token()})
+    post_signup(client, csrf_token, email="lang@example.com")
+    assert dbs.scalar(select(User.locale).where(User.email == "lang@example.com")) == "en"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/invitations/abc", "/invitations/abc"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/x", "/"),
+    ],
+)
+def test_signup_follows_only_a_safe_next(client, csrf_token, target, expected):
+    response = post_signup(client, csrf_token, next=target)
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
+
+
+def test_signup_page_carries_next_into_the_form(client):
+    html = client.get("/signup?next=/invitations/tok").get_data(as_text=True)
+    assert 'name="next" type="hidden" value="/invitations/tok"' in html
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"email": ""}, "email", "Enter your email address."),
+        ({"email": "not-an-email"}, "email", "Enter a valid email address."),
+        ({"email": "ana@"}, "email", "Enter a valid email address."),
+        ({"name": ""}, "name", "Enter your name."),
+        ({"name": "x" * 121}, "name", "Enter your name (at most 120 characters)."),
+        ({"password": ""}, "password", "Choose a password."),
+        ({"password": "curta123"}, "password", "at least 10 characters"),
+        ({"password": "1234567890"}, "password", "too common"),
+        ({"password": "Senha12345"}, "password", "too common"),
+        ({"password": "aaaaaaaaaaaaaa"}, "password", "too common"),
+        (
+            {"email": "longo.email@example.com", "password": "Longo.Email@example.com"},
+            "password",
+            "must not be your email",
+        ),
+    ],
+)
+def test_signup_bad_input_is_422_next_to_the_field(client, csrf_token, dbs, data, field, message):
+    factories.UserFactory()  # something already in the tables
+    before = counts(dbs)
+    response = post_signup(client, csrf_token, **data)
+    assert response.status_code == 422
+    assert message in field_error(response.get_data(as_text=True), field)
+    assert counts(dbs) == before
+
+
+def test_duplicate_email_in_another_case_is_refused(client, csrf_token, dbs):
+    factories.UserFactory(email="maria@example.com")
+    before = counts(dbs)
+    response = post_signup(client, csrf_token, email="MARIA@Example.COM")
+    assert response.status_code == 422
+    assert "already exists" in field_error(response.get_data(as_text=True), "email")
+    assert counts(dbs) == before
+    with client.session_transaction() as session:
+        assert "_user_id" not in session
+
+
+def test_signup_without_csrf_token_is_refused(client, dbs):
+    before = counts(dbs)
+    response = client.post(
+        "/signup", data={"name": "Ana", "email": "csrf@example.com", "password": GOOD_PASSWORD}
+    )
+    assert response.status_code == 400
+    assert counts(dbs) == before
+
+
+def test_signup_with_invitation_uses_the_invited_email(client, csrf_token, dbs):
+    with client.session_transaction() as session:
+        session["invitation_email"] = "convidada@example.com"
+    html = client.get("/signup").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="email"[^>]*readonly[^>]*>', html)
+    assert 'value="convidada@example.com"' in html
+
+    response = post_signup(client, csrf_token, email="outra@example.com", next="/invitations/tok")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/invitations/tok"
+    dbs.expire_all()
+    user = dbs.scalar(select(User).where(func.lower(User.email) == "convidada@example.com"))
+    assert user is not None and user.email_verified_at is not None
+    assert dbs.scalar(select(User).where(User.email == "outra@example.com")) is None
+
+
+def test_signup_when_logged_in_goes_home(client, login, dbs):
+    login(factories.UserFactory())
+    response = client.get("/signup")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"

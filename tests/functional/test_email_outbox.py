@@ -1,0 +1,150 @@
+"""Email delivery through the outbox, against a real SMTP server (aiosmtpd on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import re
+import socket
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from portal import mail
+from portal.models import EmailOutbox
+from portal.users.services import check_password
+from tests import factories
+
+NEW_PASSWORD = "outra senha muito boa"
+
+
+def _closed_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request_reset(client, csrf_token, email):
+    response = client.post("/password/forgot", data={"email": email, "csrf_token": csrf_token()})
+    assert response.status_code == 302
+    return response
+
+
+def reset_link(text: str) -> str:
+    match = re.search(r"https?://\S+/password/reset/[A-Za-z0-9_\-]+", text)
+    assert match, text
+    return match.group(0)
+
+
+def test_reset_email_arrives_and_its_link_sets_a_new_password(client, csrf_token, dbs, mailbox):
+    user = factories.UserFactory(email="chega@example.com", locale="en")
+    request_reset(client, csrf_token, "chega@example.com")
+
+    message = mailbox.wait_for(1)[0]
+    assert message["To"] == "chega@example.com"
+    assert message["Subject"] == "Reset your PrimeCloud password"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    link = reset_link(text)
+    assert f'href="{link}"' in html
+    assert "PrimeCloud" in html and "<html" in html
+
+    dbs.expire_all()
+    row = dbs.scalar(select(EmailOutbox).where(EmailOutbox.to_address == user.email))
+    assert row.status == "sent" and row.sent_at is not None and row.attempts == 1
+
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    assert client.get(f"/{path}").status_code == 200
+    response = client.post(f"/{path}", data={"password": NEW_PASSWORD, "csrf_token": csrf_token()})
+    assert response.status_code == 302
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": NEW_PASSWORD, "csrf_token": csrf_token()},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    dbs.expire_all()
+    assert check_password(dbs.get(type(user), user.id), NEW_PASSWORD)
+
+
+@pytest.mark.parametrize(("locale", "lang"), [("en", "en"), ("pt_BR", "pt-BR"), (None, "pt-BR")])
+def test_reset_email_is_rendered_in_the_users_language(
+    client, csrf_token, dbs, mailbox, locale, lang
+):
+    """The email follows the recipient's language, not the requester's (English here)."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en" if lang != "en" else "pt-BR"
+    factories.UserFactory(email="idioma@example.com", locale=locale)
+    request_reset(client, csrf_token, "idioma@example.com")
+    dbs.expire_all()
+    row = dbs.scalar(select(EmailOutbox).where(EmailOutbox.to_address == "idioma@example.com"))
+    assert f'<html lang="{lang}">' in row.body_html
+
+
+def test_smtp_down_keeps_the_row_queued_then_the_cli_delivers_it(
+    app, client, csrf_token, dbs, mailbox, runner, monkeypatch
+):
+    factories.UserFactory(email="fila@example.com")
+    with monkeypatch.context() as m:
+        m.setitem(app.config, "MAIL_PORT", _closed_port())
+        request_reset(client, csrf_token, "fila@example.com")
+
+    dbs.expire_all()
+    row = dbs.scalar(select(EmailOutbox).where(EmailOutbox.to_address == "fila@example.com"))
+    assert row.status == "queued"
+    assert row.attempts == 1
+    assert row.last_error
+    assert row.next_attempt_at > datetime.now(UTC)
+    assert row.sent_at is None
+    assert list(mailbox) == []
+
+    # Not due yet: the CLI leaves it alone.
+    result = runner.invoke(args=["outbox", "deliver"])
+    assert result.exit_code == 0, result.output
+    assert "sent 0, failed 0" in result.output
+
+    dbs.execute(
+        update(EmailOutbox)
+        .where(EmailOutbox.id == row.id)
+        .values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
+    )
+    dbs.commit()
+    result = runner.invoke(args=["outbox", "deliver"])
+    assert result.exit_code == 0, result.output
+    assert "sent 1, failed 0" in result.output
+
+    message = mailbox.wait_for(1)[0]
+    assert message["To"] == "fila@example.com"
+    assert "/password/reset/" in message.get_body(("plain",)).get_content()
+    dbs.expire_all()
+    row = dbs.get(EmailOutbox, row.id)
+    assert row.status == "sent" and row.attempts == 2 and row.last_error is None
+
+
+@pytest.mark.parametrize(
+    ("attempts", "minutes"),
+    [(0, 1), (1, 1), (2, 2), (3, 4), (5, 16), (9, 256), (10, 360), (50, 360)],
+)
+def test_backoff_doubles_up_to_six_hours(attempts, minutes):
+    assert mail.backoff(attempts) == timedelta(minutes=minutes)
+
+
+def test_a_rolled_back_transaction_delivers_nothing(app_ctx, dbs, mailbox):
+    from portal.extensions import db
+
+    mail.queue("rollback@example.com", "password_reset", "Subject", name="X", link="L", minutes=60)
+    db.session.rollback()
+    mail.deliver_committed()
+    assert mailbox.wait_for(1, timeout=0.5) == []
+    dbs.expire_all()
+    assert dbs.scalar(select(EmailOutbox).where(EmailOutbox.to_address.like("rollback@%"))) is None
+
+
+def test_a_committed_transaction_delivers_after_commit(app_ctx, dbs, mailbox):
+    from portal.extensions import db
+
+    mail.queue("commit@example.com", "password_reset", "Assunto", name="Y", link="L", minutes=60)
+    db.session.commit()
+    mail.deliver_committed()
+    message = mailbox.wait_for(1)[0]
+    assert message["To"] == "commit@example.com"
+    assert message["Subject"] == "Assunto"

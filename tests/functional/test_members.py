@@ -1,0 +1,335 @@
+"""/accounts/<id>/members: the list, role changes (htmx swaps the row), removal, leaving."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.models import AccountMember, AuditLog, Notification
+from tests import factories
+
+ROLES = ["owner", "admin", "member", "billing", "viewer"]
+MANAGERS = {"owner", "admin"}
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture
+def org(dbs):
+    """An account with one person of each role: (account, people, membership ids)."""
+    account = factories.AccountFactory(name="Acme Ltda")
+    people, ms = {}, {}
+    for role in ROLES:
+        people[role] = factories.UserFactory(name=f"{role.title()} Person")
+        ms[role] = factories.MemberFactory(account=account, user=people[role], role=role).id
+    # The "target" of role changes and removals: a second viewer.
+    people["target"] = factories.UserFactory(name="Tina Target")
+    ms["target"] = factories.MemberFactory(account=account, user=people["target"], role="viewer").id
+    return account, people, ms
+
+
+def snapshot(dbs):
+    """Everything a members request could write."""
+    dbs.expire_all()
+    return (
+        dbs.execute(select(AccountMember.id, AccountMember.role).order_by(AccountMember.id)).all(),
+        dbs.scalar(select(func.count()).select_from(AuditLog)),
+        dbs.scalar(select(func.count()).select_from(Notification)),
+    )
+
+
+def role_of(dbs, membership_id):
+    dbs.expire_all()
+    return dbs.scalar(select(AccountMember.role).where(AccountMember.id == membership_id))
+
+
+def url(account, suffix=""):
+    return f"/accounts/{account.id}/members{suffix}"
+
+
+# --------------------------------------------------------------------------- list ---
+@pytest.mark.parametrize("role", ROLES)
+def test_every_member_sees_the_list(client, login, org, role):
+    account, people, ms = org
+    login(people[role])
+    response = client.get(url(account))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    for person in people.values():
+        assert person.name in html and person.email in html
+    target_id = ms["target"]
+    controls = f'action="{url(account, f"/{target_id}/role")}"' in html
+    assert controls is (role in MANAGERS)
+    assert ('id="member-' in html) and ('id="members-table"' in html)
+    assert f'action="{url(account, "/leave")}"' in html
+
+
+def test_admins_get_no_controls_on_owners_nor_the_owner_option(client, login, org):
+    account, people, ms = org
+    login(people["admin"])
+    html = client.get(url(account)).get_data(as_text=True)
+    assert f"/members/{ms['owner']}/role" not in html
+    assert f"/members/{ms['owner']}/remove" not in html
+    assert 'value="owner"' not in html
+    login(people["owner"])
+    assert 'value="owner"' in client.get(url(account)).get_data(as_text=True)
+
+
+def test_list_of_another_organization_is_404(client, login, org, dbs):
+    account, _, _ = org
+    login(factories.UserFactory())
+    assert client.get(url(account)).status_code == 404
+
+
+def test_list_partial_for_htmx(client, login, org):
+    account, people, _ = org
+    login(people["viewer"])
+    html = client.get(url(account), headers=HTMX).get_data(as_text=True)
+    assert "<html" not in html and html.lstrip().startswith('<div id="members-table"')
+    assert "<html" in client.get(url(account)).get_data(as_text=True)
+
+
+def test_list_query_count_does_not_grow(client, login, dbs, count_queries):
+    def measure(size):
+        owner = factories.UserFactory()
+        account = factories.AccountFactory(owner=owner)
+        for _ in range(size - 1):
+            factories.MemberFactory(account=account, role="member")
+        login(owner)
+        with count_queries() as queries:
+            response = client.get(url(account))
+        assert response.status_code == 200
+        assert response.get_data(as_text=True).count('<tr id="member-') == size
+        return len(queries)
+
+    assert measure(3) == measure(30) <= 6
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [("get", ""), ("post", "/1/role"), ("post", "/1/remove"), ("post", "/leave")],
+)
+def test_anonymous_goes_to_login(client, csrf_token, org, method, suffix):
+    account, _, _ = org
+    data = {"csrf_token": csrf_token(), "role": "viewer"} if method == "post" else None
+    response = getattr(client, method)(url(account, suffix), data=data)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+# -------------------------------------------------------------------- change role ---
+@pytest.mark.parametrize("role", ROLES)
+def test_change_role_by_role(client, login, csrf_token, dbs, org, role):
+    account, people, ms = org
+    login(people[role])
+    before = snapshot(dbs)
+    response = client.post(
+        url(account, f"/{ms['target']}/role"), data={"role": "billing", "csrf_token": csrf_token()}
+    )
+    if role in MANAGERS:
+        assert response.status_code == 302 and response.headers["Location"] == url(account)
+        assert role_of(dbs, ms["target"]) == "billing"
+        log = dbs.scalar(select(AuditLog).where(AuditLog.action == "member.role_changed"))
+        assert log.actor_id == people[role].id and log.details["new_role"] == "billing"
+        note = dbs.scalar(select(Notification).where(Notification.user_id == people["target"].id))
+        assert note.kind == "member.role_changed" and note.params["role"] == "billing"
+        page = client.get(url(account)).get_data(as_text=True)
+        assert "Tina Target is now Billing." in page
+    else:
+        assert response.status_code == 403
+        assert snapshot(dbs) == before
+
+
+def test_change_role_with_htmx_swaps_the_row(client, login, csrf_token, dbs, org):
+    account, people, ms = org
+    login(people["owner"])
+    response = client.post(
+        url(account, f"/{ms['target']}/role"),
+        data={"role": "member", "csrf_token": csrf_token()},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    target_id = ms["target"]
+    assert "<html" not in html and html.lstrip().startswith(f'<tr id="member-{target_id}"')
+    assert '<option value="member" selected>' in html and "is now Member" in html
+
+
+@pytest.mark.parametrize(
+    ("actor", "target", "new_role"),
+    [("admin", "owner", "viewer"), ("admin", "target", "owner"), ("admin", "owner", "owner")],
+)
+def test_admins_never_act_on_owners_nor_grant_owner(
+    client, login, csrf_token, dbs, org, actor, target, new_role
+):
+    account, people, ms = org
+    login(people[actor])
+    before = snapshot(dbs)
+    response = client.post(
+        url(account, f"/{ms[target]}/role"), data={"role": new_role, "csrf_token": csrf_token()}
+    )
+    assert response.status_code == 403
+    assert snapshot(dbs) == before
+
+
+def test_the_last_owner_cannot_be_demoted(client, login, csrf_token, dbs, org):
+    account, people, ms = org
+    login(people["owner"])
+    before = snapshot(dbs)
+    path = url(account, f"/{ms['owner']}/role")
+    partial = client.post(path, data={"role": "admin", "csrf_token": csrf_token()}, headers=HTMX)
+    assert partial.status_code == 422
+    html = partial.get_data(as_text=True)
+    assert "<html" not in html and "is the last owner of this organization" in html
+    assert snapshot(dbs) == before
+    plain = client.post(path, data={"role": "admin", "csrf_token": csrf_token()})
+    assert plain.status_code == 302
+    assert "is the last owner of this organization" in client.get(url(account)).get_data(
+        as_text=True
+    )
+    assert snapshot(dbs) == before
+
+
+def test_a_second_owner_makes_demotion_possible(client, login, csrf_token, dbs, org):
+    account, people, ms = org
+    login(people["owner"])
+    token = csrf_token()
+    client.post(url(account, f"/{ms['admin']}/role"), data={"role": "owner", "csrf_token": token})
+    response = client.post(
+        url(account, f"/{ms['owner']}/role"), data={"role": "viewer", "csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert role_of(dbs, ms["owner"]) == "viewer"
+
+
+def test_an_unknown_role_is_422_with_htmx(client, login, csrf_token, dbs, org):
+    account, people, ms = org
+    login(people["owner"])
+    before = snapshot(dbs)
+    response = client.post(
+        url(account, f"/{ms['target']}/role"),
+        data={"role": "emperor", "csrf_token": csrf_token()},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert "Choose one of the roles." in response.get_data(as_text=True)
+    assert snapshot(dbs) == before
+
+
+def test_acting_on_another_organizations_member_is_404(client, login, csrf_token, dbs, org):
+    account, people, _ = org
+    other = factories.MemberFactory(role="viewer")
+    login(people["owner"])
+    before = snapshot(dbs)
+    token = csrf_token()
+    assert (
+        client.post(url(account, f"/{other.id}/role"), data={"role": "member", "csrf_token": token})
+    ).status_code == 404
+    assert (
+        client.post(url(account, f"/{other.id}/remove"), data={"csrf_token": token}).status_code
+        == 404
+    )
+    # A person of another organization acting on this one's members.
+    login(factories.UserFactory())
+    for suffix in (f"/{people['target'].id}/role", f"/{people['target'].id}/remove", "/leave"):
+        response = client.post(url(account, suffix), data={"role": "member", "csrf_token": token})
+        assert response.status_code == 404
+    assert snapshot(dbs) == before
+
+
+@pytest.mark.parametrize("suffix", ["/{id}/role", "/{id}/remove", "/leave"])
+def test_csrf_is_required(client, login, dbs, org, suffix):
+    account, people, ms = org
+    login(people["owner"])
+    before = snapshot(dbs)
+    response = client.post(url(account, suffix.format(id=ms["target"])), data={"role": "member"})
+    assert response.status_code == 400
+    assert snapshot(dbs) == before
+
+
+# ------------------------------------------------------------------------- remove ---
+@pytest.mark.parametrize("role", ROLES)
+def test_remove_by_role(client, login, csrf_token, dbs, org, role):
+    account, people, ms = org
+    login(people[role])
+    before = snapshot(dbs)
+    response = client.post(
+        url(account, f"/{ms['target']}/remove"), data={"csrf_token": csrf_token()}
+    )
+    if role in MANAGERS:
+        assert response.status_code == 302
+        assert role_of(dbs, ms["target"]) is None
+        assert dbs.scalar(select(AuditLog.action).where(AuditLog.actor_id == people[role].id)) == (
+            "member.removed"
+        )
+        note = dbs.scalar(select(Notification).where(Notification.user_id == people["target"].id))
+        assert note.kind == "member.removed" and note.params["account_name"] == "Acme Ltda"
+    else:
+        assert response.status_code == 403
+        assert snapshot(dbs) == before
+
+
+def test_remove_with_htmx_returns_the_table(client, login, csrf_token, org):
+    account, people, ms = org
+    login(people["admin"])
+    response = client.post(
+        url(account, f"/{ms['target']}/remove"), data={"csrf_token": csrf_token()}, headers=HTMX
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.lstrip().startswith('<div id="members-table"')
+    target_id = ms["target"]
+    assert "Tina Target was removed" in html and f'id="member-{target_id}"' not in html
+
+
+def test_admin_cannot_remove_an_owner_and_self_removal_is_refused(
+    client, login, csrf_token, dbs, org
+):
+    account, people, ms = org
+    before = snapshot(dbs)
+    login(people["admin"])
+    response = client.post(
+        url(account, f"/{ms['owner']}/remove"), data={"csrf_token": csrf_token()}
+    )
+    assert response.status_code == 403
+    login(people["owner"])
+    response = client.post(
+        url(account, f"/{ms['owner']}/remove"), data={"csrf_token": csrf_token()}, headers=HTMX
+    )
+    assert response.status_code == 422 and "Leave organization" in response.get_data(as_text=True)
+    assert snapshot(dbs) == before
+
+
+# -------------------------------------------------------------------------- leave ---
+@pytest.mark.parametrize("role", ["admin", "member", "billing", "viewer"])
+def test_anyone_can_leave(client, login, csrf_token, dbs, org, role):
+    account, people, ms = org
+    login(people[role])
+    response = client.post(url(account, "/leave"), data={"csrf_token": csrf_token()})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert role_of(dbs, ms[role]) is None
+    note = dbs.scalar(select(Notification).where(Notification.user_id == people["owner"].id))
+    assert note.kind == "member.left" and note.params["member_name"] == people[role].name
+    assert client.get(url(account)).status_code == 404
+
+
+def test_leave_with_htmx_redirects_the_page(client, login, csrf_token, org):
+    account, people, _ = org
+    login(people["viewer"])
+    response = client.post(url(account, "/leave"), data={"csrf_token": csrf_token()}, headers=HTMX)
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/"
+
+
+def test_the_last_owner_cannot_leave(client, login, csrf_token, dbs, org):
+    account, people, ms = org
+    login(people["owner"])
+    before = snapshot(dbs)
+    partial = client.post(url(account, "/leave"), data={"csrf_token": csrf_token()}, headers=HTMX)
+    assert partial.status_code == 422
+    html = partial.get_data(as_text=True)
+    assert html.lstrip().startswith('<section id="leave"') and "You are the last owner" in html
+    plain = client.post(url(account, "/leave"), data={"csrf_token": csrf_token()})
+    assert plain.status_code == 302 and plain.headers["Location"] == url(account)
+    assert snapshot(dbs) == before
