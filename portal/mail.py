@@ -145,22 +145,37 @@ def _forget(session: Session, previous_transaction) -> None:
         session.info.pop(_PENDING_KEY, None)
 
 
+def take_committed() -> list[int]:
+    """The ids of rows queued by this session's committed transactions, not yet delivered."""
+    return db.session.info.pop(_COMMITTED_KEY, None) or []
+
+
 def deliver_committed() -> None:
-    """Deliver the rows queued by transactions of this session that have committed."""
-    ids = db.session.info.pop(_COMMITTED_KEY, None)
+    """Deliver now what this session's committed transactions queued (CLI commands)."""
+    ids = take_committed()
     if ids:
+        _deliver_ids(current_app._get_current_object(), ids)
+
+
+def _deliver_ids(app: Flask, ids: list[int]) -> None:
+    with app.app_context():
         try:
             deliver(ids)
         except Exception:  # noqa: BLE001 - delivery must never break the caller
-            current_app.logger.exception("outbox delivery after commit failed; rows stay queued")
+            app.logger.exception("outbox delivery after commit failed; rows stay queued")
             db.session.rollback()
 
 
 def init_app(app: Flask) -> None:
-    """Deliver what a request's transactions queued once they have committed."""
+    """Deliver what a request's transactions queued once they have committed.
+
+    Delivery runs when the response has been sent (``call_on_close``), so SMTP latency is
+    not added to the request and a page answers as fast whether or not it sent an email
+    (the "forgot password" page reveals nothing by its timing)."""
 
     @app.after_request
     def _deliver_committed(response):
-        if app.config.get("MAIL_DELIVER_AFTER_COMMIT"):
-            deliver_committed()
+        ids = take_committed()
+        if ids and app.config.get("MAIL_DELIVER_AFTER_COMMIT"):
+            response.call_on_close(lambda: _deliver_ids(app, ids))
         return response

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
@@ -243,8 +244,18 @@ def app_ctx(app):
         yield app
 
 
+class ClosingClient(FlaskClient):
+    """Closes every response, as a real server does once it has sent it: callbacks
+    registered with ``response.call_on_close`` (email delivery) run. A test of a streamed
+    response passes ``buffered=False``."""
+
+    def open(self, *args, buffered=True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = ClosingClient
     return app.test_client()
 
 

@@ -169,7 +169,8 @@ def logout():
         db.session.commit()
         logout_user()
     flash(gettext("You have been logged out."), "info")
-    return redirect(url_for("auth.login"))
+    # The invitation page's "log out" button comes back to the invitation.
+    return redirect(safe_next(request.form.get("next"), url_for("auth.login")))
 
 
 # -------------------------------------------------------------------- password reset ---

@@ -305,7 +305,7 @@ def test_the_csv_is_streamed_with_every_column(client, login, dbs, org):
         details={"new_role": "admin"},
     )
     login(owner)
-    response = client.get(f"/accounts/{account.id}/audit.csv")
+    response = client.get(f"/accounts/{account.id}/audit.csv", buffered=False)
     assert response.status_code == 200
     assert response.is_streamed
     assert response.mimetype == "text/csv"
@@ -403,7 +403,7 @@ def test_admin_filters_by_account_and_actor_email(client, admin, dbs, org):
 def test_the_admin_csv_is_streamed(client, admin, dbs, org):
     account, owner = org
     log(None, None, action="user.signed_up", target_type="user", target_label="=cmd|' /C calc'!A0")
-    response = client.get("/admin/audit.csv?action=user.signed_up")
+    response = client.get("/admin/audit.csv?action=user.signed_up", buffered=False)
     assert response.is_streamed
     assert 'filename="primecloud-audit-' in response.headers["Content-Disposition"]
     rows = read_csv(response)

@@ -221,6 +221,17 @@ def test_logout_logs_out_audits_and_flashes(client, csrf_token, login, dbs):
     assert "You have been logged out." in html
 
 
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [("/invitations/abc", "/invitations/abc"), ("https://evil.example/", "/login"), ("", "/login")],
+)
+def test_logout_follows_a_safe_next(client, csrf_token, login, dbs, target, expected):
+    login(factories.UserFactory())
+    response = client.post("/logout", data={"csrf_token": csrf_token(), "next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
+
+
 def test_logout_needs_post(client, login, dbs):
     login(factories.UserFactory())
     assert client.get("/logout").status_code == 405

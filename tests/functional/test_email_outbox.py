@@ -148,3 +148,18 @@ def test_a_committed_transaction_delivers_after_commit(app_ctx, dbs, mailbox):
     message = mailbox.wait_for(1)[0]
     assert message["To"] == "commit@example.com"
     assert message["Subject"] == "Assunto"
+
+
+def test_delivery_waits_until_the_response_has_been_sent(client, csrf_token, dbs, mailbox):
+    """Email goes out from the response's close callback, after the page was sent: SMTP
+    time is not part of the request, and a known address answers as fast as an unknown one."""
+    factories.UserFactory(email="later@example.com")
+    response = client.post(
+        "/password/forgot",
+        data={"email": "later@example.com", "csrf_token": csrf_token()},
+        buffered=False,
+    )
+    assert response.status_code in (200, 302)
+    assert mailbox.wait_for(1, timeout=0.3) == []
+    response.close()
+    assert mailbox.wait_for(1)[0]["To"] == "later@example.com"
