@@ -490,7 +490,7 @@ class Seeder:
 
     def invitation(self, account, inviter, email, role, state) -> None:
         token_hash = hashlib.sha256(f"seed-{account.cnpj}-{email}".encode()).hexdigest()
-        created = days_ago(3 if state == "pending" else 20)
+        created = days_ago(20 if state == "revoked" else 3)
         invitation = self.add(
             Invitation(
                 account_id=account.id,
@@ -510,6 +510,19 @@ class Seeder:
             ("invitation", invitation.id, email),
             role=role,
         )
+        if state == "accepted":
+            invitation.accepted_at = created + timedelta(hours=5)
+            invitation.accepted_by_id = db.session.scalar(
+                select(User.id).where(User.email == email)
+            )
+            db.session.flush()
+            self.audit(
+                None,
+                Action.INVITATION_ACCEPTED,
+                account,
+                invitation.accepted_at,
+                ("invitation", invitation.id, email),
+            )
         if state == "revoked":
             invitation.revoked_at = created + timedelta(days=1)
             invitation.revoked_by_id = inviter.id
@@ -659,6 +672,7 @@ def seed_demo() -> tuple[dict, list[tuple[str, str]]]:
         s.quota(acme, ana, admin, "access_keys", 12, "pending", "Uma chave por pipeline de CI")
         s.invitation(acme, ana, "joao@example.com.br", "member", "pending")
         s.invitation(acme, bruno, "marina@example.com.br", "viewer", "revoked")
+        s.invitation(acme, ana, carla.email, "member", "accepted")
         s.notify(ana, acme, "member.joined", True, 98, member_name=elisa.name, role="viewer")
         s.notify(ana, acme, "invitation.accepted", False, 2, member_name=carla.name)
         s.notify(carla, acme, "member.role_changed", False, 1, actor_name=ana.name, role="member")

@@ -23,6 +23,7 @@ EVERY_STATE = {
     "SELECT DISTINCT CASE WHEN accepted_at IS NOT NULL THEN 'accepted' "
     "WHEN revoked_at IS NOT NULL THEN 'revoked' ELSE 'pending' END FROM invitations": {
         "pending",
+        "accepted",
         "revoked",
     },
 }
