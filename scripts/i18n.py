@@ -106,6 +106,7 @@ def update() -> int:
     for message in list(po):
         if message.id and isinstance(message.id, tuple) and isinstance(message.string, str):
             message.string = (message.string, message.string)
+    po.fuzzy = False  # a fuzzy header makes `pybabel compile` skip the whole catalog
     PO.parent.mkdir(parents=True, exist_ok=True)
     with PO.open("wb") as fh:
         write_po(fh, po, width=100, omit_header=False, ignore_obsolete=True)

@@ -29,12 +29,31 @@ class AuditLog(db.Model):
         ),
         # /admin/audit reads every account's rows newest first.
         Index("ix_audit_logs_created_at_id", text("created_at DESC"), text("id DESC")),
-        # Filter by actor within an account.
+        # The audit page's filters (0011): by action, by person, within an account or
+        # across all of them (/admin/audit); each keeps the keyset order (created_at, id).
         Index(
-            "ix_audit_logs_account_id_actor_id_created_at",
+            "ix_audit_logs_account_id_action_created_at_id",
+            "account_id",
+            "action",
+            text("created_at DESC"),
+            text("id DESC"),
+        ),
+        Index(
+            "ix_audit_logs_action_created_at_id", "action", text("created_at DESC"), text("id DESC")
+        ),
+        Index(
+            "ix_audit_logs_account_id_actor_id_created_at_id",
             "account_id",
             "actor_id",
             text("created_at DESC"),
+            text("id DESC"),
+        ),
+        # Also serves the ON DELETE RESTRICT check when a user is deleted.
+        Index(
+            "ix_audit_logs_actor_id_created_at_id",
+            "actor_id",
+            text("created_at DESC"),
+            text("id DESC"),
         ),
     )
 

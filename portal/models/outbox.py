@@ -26,6 +26,8 @@ class EmailOutbox(db.Model):
             "next_attempt_at",
             postgresql_where=text("status = 'queued'"),
         ),
+        # The admin home counts failed emails (0011).
+        Index("ix_email_outbox_failed", "id", postgresql_where=text("status = 'failed'")),
     )
 
     id: Mapped[int] = pk()

@@ -138,40 +138,63 @@ def _audit_cursor(app, account_id, offset):
     return audit_services.Cursor(row.created_at, row.id)
 
 
+ACTION_INDEX = "ix_audit_logs_account_id_action_created_at_id"
+ACTOR_INDEX = "ix_audit_logs_account_id_actor_id_created_at_id"
+ALL_ACTION_INDEX = "ix_audit_logs_action_created_at_id"
+ALL_ACTOR_INDEX = "ix_audit_logs_actor_id_created_at_id"
+
+
 @pytest.mark.parametrize("deep", [False, True], ids=["first_page", "keyset_page"])
 @pytest.mark.parametrize(
-    "filters",
+    ("filters", "index"),
     [
-        {},
-        {"action": "member.role_changed"},
-        {"action": "bucket.created", "since": True},
+        ({}, ACCOUNT_INDEX),
+        ({"action": "member.role_changed"}, ACTION_INDEX),
+        ({"action": "bucket.created", "since": True}, ACTION_INDEX),
+        # An action this account never had: one empty range scan, not its whole history.
+        ({"action": "never.happened"}, ACTION_INDEX),
+        ({"actor": True}, ACTOR_INDEX),
     ],
-    ids=["unfiltered", "action", "action_and_dates"],
+    ids=["unfiltered", "action", "action_and_dates", "absent_action", "actor"],
 )
-def test_account_audit_pages_read_the_index_without_sorting(plan_db, deep, filters):
+def test_account_audit_pages_read_the_index_without_sorting(plan_db, deep, filters, index):
     app, ids = plan_db
     before = _audit_cursor(app, ids["account_id"], 20_000) if deep else None
     values = dict(filters)
     if values.pop("since", None):
         now = datetime.now(UTC)
         values.update(since=now - timedelta(days=7), until=now + timedelta(days=1))
+    if values.pop("actor", None):
+        values["actor_id"] = ids["actor_id"]
     stmt = audit_services.entries_statement(
         ids["account_id"],
         audit_services.Filters(**values),
         before,
         audit_services.PAGE_SIZE + 1,
     )
-    assert_reads_index(explain(app, stmt), "audit_logs", ACCOUNT_INDEX)
+    assert_reads_index(explain(app, stmt), "audit_logs", index)
 
 
 @pytest.mark.parametrize("deep", [False, True], ids=["first_page", "keyset_page"])
-def test_admin_audit_pages_read_the_index_without_sorting(plan_db, deep):
-    app, _ids = plan_db
+@pytest.mark.parametrize(
+    ("filters", "index"),
+    [
+        ({}, ALL_INDEX),
+        ({"action": "never.happened"}, ALL_ACTION_INDEX),
+        ({"actor": True}, ALL_ACTOR_INDEX),
+    ],
+    ids=["unfiltered", "absent_action", "actor"],
+)
+def test_admin_audit_pages_read_the_index_without_sorting(plan_db, deep, filters, index):
+    app, ids = plan_db
     before = _audit_cursor(app, None, 70_000) if deep else None
+    values = dict(filters)
+    if values.pop("actor", None):
+        values["actor_id"] = ids["actor_id"]
     stmt = audit_services.entries_statement(
-        None, audit_services.Filters(), before, audit_services.PAGE_SIZE + 1
+        None, audit_services.Filters(**values), before, audit_services.PAGE_SIZE + 1
     )
-    assert_reads_index(explain(app, stmt), "audit_logs", ALL_INDEX)
+    assert_reads_index(explain(app, stmt), "audit_logs", index)
 
 
 def test_explain_sees_the_seeded_volume(plan_db):
