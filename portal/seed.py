@@ -230,26 +230,29 @@ class Seeder:
             "suspended": ["approved", "active", "suspended"],
         }[status]
         for i, step in enumerate(steps):
-            when = days_ago(age_days - 1 - i)
-            previous = account.status
-            account.status = step
-            if step == "approved":
-                account.approved_at = when
-            elif step == "active":
-                account.activated_at = when
-            elif step == "suspended":
-                account.suspended_at = when
-                account.suspension_reason = "Fatura em atraso há mais de 30 dias"
-            db.session.flush()
-            self.audit(
-                admin_user,
-                Action.ACCOUNT_STATUS_CHANGED,
-                account,
-                when,
-                ("account", account.id, name),
-                **{"from": previous, "to": step},
-            )
+            self.move(account, step, days_ago(age_days - 1 - i), admin_user)
         return account, True
+
+    def move(self, account, step, when, admin_user) -> None:
+        """One status step, through the database's state machine, with its audit row."""
+        previous = account.status
+        account.status = step
+        if step == "approved":
+            account.approved_at = when
+        elif step == "active":
+            account.activated_at = when
+        elif step == "suspended":
+            account.suspended_at = when
+            account.suspension_reason = "Fatura em atraso há mais de 30 dias"
+        db.session.flush()
+        self.audit(
+            admin_user,
+            Action.ACCOUNT_STATUS_CHANGED,
+            account,
+            when,
+            ("account", account.id, account.name),
+            **{"from": previous, "to": step},
+        )
 
     def buckets(self, account, actor, specs) -> list[Bucket]:
         made = []
@@ -261,7 +264,7 @@ class Seeder:
                     versioning="enabled" if versioning == "suspended" else versioning,
                     lifecycle_rules=rules,
                     object_count=secrets.randbelow(90_000) + 1_000,
-                    size_bytes=(secrets.randbelow(900) + 10) * 1024**3,
+                    size_bytes=(secrets.randbelow(30) + 1) * 1024**3,  # within the 100 GB quota
                     created_by_id=actor.id,
                     created_at=days_ago(60),
                 )
@@ -704,11 +707,12 @@ def seed_demo() -> tuple[dict, list[tuple[str, str]]]:
         age_days=1,
     )
 
-    # 4. Suspended for an unpaid invoice: read-only, its objects kept.
+    # 4. Suspended for an unpaid invoice: read-only, its objects kept. Built while active
+    #    (buckets and keys are created only then), suspended last.
     delta, new = s.organization(
         name="Delta Logística Eireli",
         cnpj_=cnpj("334445550001"),
-        status="suspended",
+        status="active",
         owner=helena,
         admin_user=admin,
         members=[(bruno, "viewer")],
@@ -725,6 +729,7 @@ def seed_demo() -> tuple[dict, list[tuple[str, str]]]:
         s.invoice(delta, admin, months[0], "paid", [("Armazenamento Padrão 10 TB", "1", "749.00")])
         s.invoice(delta, admin, months[1], "open", [("Armazenamento Padrão 10 TB", "1", "749.00")])
         s.usage(delta, buckets, days=3)
+        s.move(delta, "suspended", days_ago(20), admin)
 
     # 5. Activated by its first subscription; two owners.
     estrela, new = s.organization(

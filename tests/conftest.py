@@ -167,7 +167,9 @@ def _app(databases, smtp_server):
     controller, _received = smtp_server
     app = make_test_app(databases.create("main"), controller.port)
     upgrade(app)
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # close pooled connections before the database is dropped
 
 
 @pytest.fixture
