@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, abort, request
 
 CSP = "; ".join(
     [
@@ -21,7 +21,21 @@ CSP = "; ".join(
 )
 
 
+def has_nul(values) -> bool:
+    return any("\x00" in value for value in values)
+
+
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters():
+        """PostgreSQL text cannot hold U+0000 (psycopg refuses it): a NUL in any query or
+        form value is refused here, once for every route, as a bad request — no person
+        types one, and it must not reach a query as a 500."""
+        if has_nul(request.args.values()) or (
+            request.method in ("POST", "PUT", "PATCH") and has_nul(request.form.values())
+        ):
+            abort(400)
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)

@@ -161,3 +161,24 @@ def test_language_switch_never_redirects_off_site(client, csrf_token, target):
 
 def test_language_switch_needs_csrf(client):
     assert client.post("/language", data={"locale": "en"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("post", "/signup", {"name": "a\x00b", "email": "nul@example.com", "password": "x" * 12}),
+        ("post", "/login", {"email": "nul@example.com", "password": "a\x00b"}),
+        ("get", "/notifications?after=%00", None),
+        ("get", "/login?next=/a%00b", None),
+    ],
+)
+def test_nul_characters_are_a_bad_request_not_a_500(client, csrf_token, dbs, method, path, data):
+    from sqlalchemy import func, select
+
+    from portal.models import User
+
+    if data is not None:
+        data = {**data, "csrf_token": csrf_token()}
+    response = getattr(client, method)(path, data=data)
+    assert response.status_code == 400
+    assert dbs.scalar(select(func.count()).where(User.email == "nul@example.com")) == 0
