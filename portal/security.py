@@ -21,8 +21,9 @@ CSP = "; ".join(
 )
 
 
-def has_nul(values) -> bool:
-    return any("\x00" in value for value in values)
+def has_nul(multidict) -> bool:
+    """True if any value, including every value of a repeated key, holds a NUL."""
+    return any("\x00" in value for _key, values in multidict.lists() for value in values)
 
 
 def init_app(app: Flask) -> None:
@@ -31,8 +32,8 @@ def init_app(app: Flask) -> None:
         """PostgreSQL text cannot hold U+0000 (psycopg refuses it): a NUL in any query or
         form value is refused here, once for every route, as a bad request — no person
         types one, and it must not reach a query as a 500."""
-        if has_nul(request.args.values()) or (
-            request.method in ("POST", "PUT", "PATCH") and has_nul(request.form.values())
+        if has_nul(request.args) or (
+            request.method in ("POST", "PUT", "PATCH") and has_nul(request.form)
         ):
             abort(400)
 

@@ -28,11 +28,24 @@ from portal.permissions import Permission, require
 
 DUPLICATE_CNPJ = _l("An organization with this CNPJ is already registered.")
 NAME_LENGTH = _l("The name must have between 2 and 120 characters.")
+SUSPENDED = _l(
+    "This organization is suspended and read-only: nobody can be invited or given another "
+    "role until it is restored."
+)
 
 
 def _constraint(exc: IntegrityError) -> str | None:
     diag = getattr(exc.orig, "diag", None)
     return getattr(diag, "constraint_name", None)
+
+
+def check_not_suspended(account: Account, field: str | None = None) -> None:
+    """A suspended account is read-only (DOMAIN.md): nothing that grants access (inviting,
+    resending, joining, changing a role) happens there. What only takes access away
+    (revoking an invitation, removing a member, leaving) stays possible, as switching an
+    access key off does."""
+    if account.status == AccountStatus.SUSPENDED:
+        raise Invalid(str(SUSPENDED), field=field)
 
 
 def check_cnpj(value: str | None) -> str:

@@ -135,7 +135,8 @@ class AdminAuditFilterForm(_AuditFilterForm):
 
     def validate_account(self, field: Field) -> None:
         value = (field.data or "").strip()
-        if value and (not value.isdigit() or int(value) <= 0 or int(value) >= 2**63):
+        # isascii(): "²".isdigit() is true, but int("²") raises.
+        if value and not (value.isascii() and value.isdigit() and 0 < int(value) < 2**63):
             raise ValidationError(_l("Enter the organization's number (digits only)."))
 
     def filters(self, tz_name: str, actor_id: int | None = None) -> Filters:

@@ -95,15 +95,8 @@ def _account_form(log: services.AccountLog) -> AccountAuditFilterForm:
     return form
 
 
-@bp.get("/accounts/<int:account_id>/audit")
-@login_required
-def account_log(account_id: int):
-    log = services.open_account_log(_me(), account_id)
-    form = _account_form(log)
-    ok, cursor = _parse(form)
-    page = None
-    if ok:
-        page = services.account_page(log, form.filters(_tz_name()), cursor, _page_size())
+def _render_account(log: services.AccountLog, form, page: services.Page | None):
+    account_id = log.account.id
     return _render(
         "account",
         form,
@@ -115,21 +108,25 @@ def account_log(account_id: int):
     )
 
 
+@bp.get("/accounts/<int:account_id>/audit")
+@login_required
+def account_log(account_id: int):
+    log = services.open_account_log(_me(), account_id)
+    form = _account_form(log)
+    ok, cursor = _parse(form)
+    page = None
+    if ok:
+        page = services.account_page(log, form.filters(_tz_name()), cursor, _page_size())
+    return _render_account(log, form, page)
+
+
 @bp.get("/accounts/<int:account_id>/audit.csv")
 @login_required
 def account_csv(account_id: int):
     log = services.open_account_log(_me(), account_id)
     form = _account_form(log)
     if not form.validate():
-        return _render(
-            "account",
-            form,
-            None,
-            url_for("audit_log.account_log", account_id=account_id),
-            url_for("audit_log.account_csv", account_id=account_id),
-            account=log.account,
-            membership=log.membership,
-        )
+        return _render_account(log, form, None)
     entries = services.account_entries(log, form.filters(_tz_name()))
     return _csv(entries, f"primecloud-audit-{account_id}-{_stamp()}.csv")
 
@@ -150,6 +147,12 @@ def _admin_filters(form: AdminAuditFilterForm) -> services.Filters | None:
     return form.filters(_tz_name(), actor_id=actor_id)
 
 
+def _render_admin(form: AdminAuditFilterForm, page: services.Page | None):
+    return _render(
+        "admin", form, page, url_for("audit_log.admin_log"), url_for("audit_log.admin_csv")
+    )
+
+
 @bp.get("/admin/audit")
 @login_required
 def admin_log():
@@ -161,12 +164,10 @@ def admin_log():
         try:
             cursor = form.cursor()
         except Invalid:
-            cursor = filters = None
-    if filters is not None:
-        page = services.admin_page(_me(), filters, cursor, _page_size())
-    return _render(
-        "admin", form, page, url_for("audit_log.admin_log"), url_for("audit_log.admin_csv")
-    )
+            pass  # its message is shown with the filters (422)
+        else:
+            page = services.admin_page(_me(), filters, cursor, _page_size())
+    return _render_admin(form, page)
 
 
 @bp.get("/admin/audit.csv")
@@ -176,7 +177,5 @@ def admin_csv():
     form = AdminAuditFilterForm(formdata=request.args)
     filters = _admin_filters(form)
     if filters is None:
-        return _render(
-            "admin", form, None, url_for("audit_log.admin_log"), url_for("audit_log.admin_csv")
-        )
+        return _render_admin(form, None)
     return _csv(services.admin_entries(_me(), filters), f"primecloud-audit-{_stamp()}.csv")

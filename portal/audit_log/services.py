@@ -16,14 +16,12 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import BigInteger, Select, String, case, cast, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
-from portal.audit import Action
 from portal.audit_log import messages
 from portal.errors import Invalid, NotAllowed
 from portal.extensions import db
@@ -41,7 +39,6 @@ from portal.permissions import Permission, require
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-ACTIONS = tuple(a.value for a in Action)
 SYSTEM = "system"  # the actor filter's value for rows written without an actor
 
 
@@ -230,10 +227,7 @@ class Entry:
     @classmethod
     def from_row(cls, row) -> Entry:
         data = row._asdict()
-        ip = data["ip"]
-        if isinstance(ip, IPv4Address | IPv6Address):
-            ip = str(ip)
-        data["ip"] = None if ip is None else str(ip)
+        data["ip"] = None if data["ip"] is None else str(data["ip"])  # inet: an ip_address
         data["details"] = data["details"] or {}
         return cls(**data)
 

@@ -8,6 +8,8 @@
 - At most 50 invitations per organization in any rolling 24 hours, resends included.
 - Owners and admins invite (members:manage); admins never invite owners nor touch an
   owner's invitation.
+- A suspended organization is read-only: no invite, resend or joining there; revoking still
+  works (it only takes access away).
 
 Every change locks the account row first (``require(..., lock=True)``), so the duplicate and
 daily-limit checks of two simultaneous requests run one after the other.
@@ -30,12 +32,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from portal import audit, mail
+from portal.accounts.services import check_not_suspended
 from portal.audit import Action
 from portal.errors import DomainError, Invalid, NotAllowed, NotFound
 from portal.extensions import db
-from portal.models import Account, AccountMember, AuditLog, Invitation, Role, User
+from portal.models import Account, AccountMember, AccountStatus, AuditLog, Invitation, Role, User
 from portal.notifications.services import notify
-from portal.permissions import Permission, can_manage_role, require
+from portal.permissions import Permission, can_manage_role, id_in_range, require
 from portal.users.services import find_by_email
 
 TTL = timedelta(days=7)
@@ -45,12 +48,16 @@ PENDING_INDEX = "uq_invitations_pending_account_email"
 
 # ------------------------------------------------------------------------ errors ---
 class InvitationUnavailable(DomainError):
-    """The link no longer works: ``reason`` is unknown, revoked, expired or accepted."""
+    """The link does not work: ``reason`` is unknown, revoked, expired or accepted (for
+    good), or suspended (the organization is read-only for now: the link works again once
+    it is restored, if it has not expired)."""
+
+    STATUS = {"unknown": 404, "suspended": 409}
 
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-        self.status = 404 if reason == "unknown" else 410
+        self.status = self.STATUS.get(reason, 410)
 
 
 class WrongUser(NotAllowed):
@@ -221,13 +228,14 @@ def list_invitations(user: User, account_id: int) -> InvitationsPage:
 # ----------------------------------------------------------------------- changes ---
 def invite(actor: User, account_id: int, email: str, role: str) -> Invitation:
     """Invite ``email`` as ``role`` and queue the email with the link."""
+    account, membership = require(actor, account_id, Permission.MEMBERS_MANAGE, lock=True)
     new_role = _parse_role(role)
     email = normalize_email(email)
     if "@" not in email.strip("@") or len(email) > 254:
         raise Invalid(gettext("Enter a valid email address."), field="email")
-    account, membership = require(actor, account_id, Permission.MEMBERS_MANAGE, lock=True)
     if not can_manage_role(membership.role, new_role):
         raise NotAllowed(gettext("Only owners can invite someone as an owner."))
+    check_not_suspended(account)
     if _is_member(account.id, email):
         raise Invalid(
             gettext("%(email)s is already a member of this organization.", email=email),
@@ -253,18 +261,7 @@ def invite(actor: User, account_id: int, email: str, role: str) -> Invitation:
         )
     _check_daily_limit(account.id)
     if previous is not None:  # expired: replace it
-        previous.revoked_at = now()
-        previous.revoked_by_id = actor.id
-        audit.record(
-            actor,
-            Action.INVITATION_REVOKED,
-            account_id=account.id,
-            target_type="invitation",
-            target_id=previous.id,
-            target_label=previous.email,
-            reason="expired, replaced by a new invitation",
-        )
-        db.session.flush()
+        _revoke(actor, previous, reason="expired, replaced by a new invitation")
     token, digest = new_token()
     invitation = Invitation(
         account_id=account.id,
@@ -305,6 +302,8 @@ def invite(actor: User, account_id: int, email: str, role: str) -> Invitation:
 
 def _open_invitation(actor: User, account_id: int, invitation_id: int):
     account, membership = require(actor, account_id, Permission.MEMBERS_MANAGE, lock=True)
+    if not id_in_range(invitation_id):
+        raise NotFound()
     invitation = db.session.scalar(
         select(Invitation)
         .where(Invitation.id == invitation_id, Invitation.account_id == account.id)
@@ -324,6 +323,7 @@ def _open_invitation(actor: User, account_id: int, invitation_id: int):
 def resend(actor: User, account_id: int, invitation_id: int) -> Invitation:
     """A new link (the old one stops working), valid 7 more days, in a new email."""
     account, invitation = _open_invitation(actor, account_id, invitation_id)
+    check_not_suspended(account)
     if _is_member(account.id, invitation.email):
         raise Invalid(
             gettext("%(email)s is already a member of this organization.", email=invitation.email)
@@ -349,19 +349,24 @@ def resend(actor: User, account_id: int, invitation_id: int) -> Invitation:
 
 def revoke(actor: User, account_id: int, invitation_id: int) -> Invitation:
     """The link stops working; the row stays (revoked_at, revoked_by_id) for the record."""
-    account, invitation = _open_invitation(actor, account_id, invitation_id)
+    _, invitation = _open_invitation(actor, account_id, invitation_id)
+    _revoke(actor, invitation)
+    return invitation
+
+
+def _revoke(actor: User, invitation: Invitation, **details) -> None:
     invitation.revoked_at = now()
     invitation.revoked_by_id = actor.id
     audit.record(
         actor,
         Action.INVITATION_REVOKED,
-        account_id=account.id,
+        account_id=invitation.account_id,
         target_type="invitation",
         target_id=invitation.id,
         target_label=invitation.email,
+        **details,
     )
     db.session.flush()
-    return invitation
 
 
 # ------------------------------------------------------------------- the landing ---
@@ -372,16 +377,15 @@ class Landing:
     inviter_name: str | None
 
 
-def _check_usable(invitation: Invitation | None) -> Invitation:
-    if invitation is None:
-        raise InvitationUnavailable("unknown")
+def _check_usable(invitation: Invitation, account: Account) -> None:
     if invitation.accepted_at is not None:
         raise InvitationUnavailable("accepted")
     if invitation.revoked_at is not None:
         raise InvitationUnavailable("revoked")
     if invitation.expires_at <= now():
         raise InvitationUnavailable("expired")
-    return invitation
+    if account.status == AccountStatus.SUSPENDED:
+        raise InvitationUnavailable("suspended")
 
 
 def landing(token: str) -> Landing:
@@ -396,7 +400,7 @@ def landing(token: str) -> Landing:
     if row is None:
         raise InvitationUnavailable("unknown")
     invitation, account, inviter_name = row
-    _check_usable(invitation)
+    _check_usable(invitation, account)
     return Landing(invitation, account, inviter_name)
 
 
@@ -430,7 +434,7 @@ def accept(user: User, token: str) -> Joined:
     if row is None:
         raise InvitationUnavailable("unknown")
     invitation, account = row
-    _check_usable(invitation)
+    _check_usable(invitation, account)
     if normalize_email(user.email) != invitation.email:
         raise WrongUser(invitation.email)
     if is_member(user, account.id):

@@ -17,12 +17,13 @@ from flask_babel import gettext
 from sqlalchemy import case, func, select
 
 from portal import audit
+from portal.accounts.services import check_not_suspended
 from portal.audit import Action
 from portal.errors import Invalid, NotAllowed, NotFound
 from portal.extensions import db
 from portal.models import Account, AccountMember, Role, User
 from portal.notifications.services import notify
-from portal.permissions import Permission, can_manage_role, require
+from portal.permissions import Permission, can_manage_role, id_in_range, require
 
 # Owners first, then by how much each role may do.
 ROLE_ORDER = {role.value: i for i, role in enumerate(Role)}
@@ -77,6 +78,8 @@ def owner_count(account_id: int) -> int:
 
 
 def _target(account_id: int, member_id: int) -> MemberView:
+    if not id_in_range(member_id):
+        raise NotFound()
     row = db.session.execute(
         select(AccountMember, User)
         .join(User, User.id == AccountMember.user_id)
@@ -108,15 +111,16 @@ def _links(account_id: int) -> dict[str, str]:
 
 def change_role(actor: User, account_id: int, member_id: int, role: str) -> MemberView:
     """Give member ``member_id`` the role ``role``; returns the updated member."""
-    new_role = _parse_role(role)
     account, actor_membership = require(actor, account_id, Permission.MEMBERS_MANAGE, lock=True)
     target = _target(account.id, member_id)
+    new_role = _parse_role(role)
     _check_may_act_on(actor_membership, target.membership)
     if not can_manage_role(actor_membership.role, new_role):
         raise NotAllowed(gettext("Only owners can make someone an owner."))
     old_role = target.membership.role
     if old_role == new_role:
         return target
+    check_not_suspended(account, field="role")
     if old_role == Role.OWNER and owner_count(account.id) <= 1:
         raise Invalid(
             gettext(

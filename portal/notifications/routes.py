@@ -24,8 +24,13 @@ def _page_size() -> int:
 
 
 def safe_link(link: str | None) -> str | None:
-    """Notification links are same-site paths; anything else is not rendered as a link."""
-    if not link or not link.startswith("/") or link.startswith("//") or "\\" in link:
+    """Notification links are same-site paths; anything else is not rendered as a link.
+
+    Browsers drop tabs and newlines inside a URL and read "\\" as "/", so "/\\t/host" is
+    "//host": a link with a backslash, a space or a control character is refused too."""
+    if not link or not link.startswith("/") or link.startswith("//"):
+        return None
+    if any(ch == "\\" or ch <= " " or ch == "\x7f" for ch in link):
         return None
     return link
 
@@ -88,7 +93,3 @@ def mark_all_read():
 def badge():
     """The unread badge alone, polled by htmx from every page."""
     return render_template("notifications/_badge.html")
-
-
-def badge_count() -> int:
-    return services.unread_count(_me())

@@ -213,6 +213,19 @@ def test_filters_alone_and_combined(client, login, filtered_org, query, expected
     assert ids_in(response.get_data(as_text=True)) == [rows[k].id for k in expected]
 
 
+def test_days_are_the_readers_own_time_zone(client, login, dbs, org):
+    account, _owner = org
+    reader = factories.UserFactory(timezone="Asia/Tokyo")  # UTC+9
+    factories.MemberFactory(account=account, user=reader, role="admin")
+    tenth_in_tokyo = log(account, None, at=datetime(2025, 3, 9, 16, 0, tzinfo=UTC))  # 10th 01:00
+    log(account, None, at=datetime(2025, 3, 10, 15, 30, tzinfo=UTC))  # the 11th, 00:30 in Tokyo
+    log(account, None, at=datetime(2025, 3, 9, 14, 59, tzinfo=UTC))  # the 9th, 23:59 in Tokyo
+    login(reader)
+    query = {"from": "2025-03-10", "to": "2025-03-10"}
+    html = client.get(f"/accounts/{account.id}/audit", query_string=query).get_data(as_text=True)
+    assert ids_in(html) == [tenth_in_tokyo.id]
+
+
 def test_a_filtered_view_is_a_bookmarkable_url_kept_across_pages(
     client, login, dbs, org, app, monkeypatch
 ):
@@ -376,6 +389,9 @@ def test_the_admin_sees_every_account_and_platform_events(client, admin, dbs, or
     ("query", "field", "message"),
     [
         ({"account": "abc"}, "account", "digits only"),
+        # Unicode digits: "²".isdigit() is true, but int("²") raises.
+        ({"account": "²"}, "account", "digits only"),
+        ({"account": "0"}, "account", "digits only"),
         ({"actor": "not-an-email"}, "actor", "valid email"),
         ({"actor": "nobody-here@example.com"}, "actor", "Nobody has this email address."),
     ],
@@ -386,6 +402,15 @@ def test_admin_filters_refuse_bad_values_with_422(client, admin, query, field, m
         html = response.get_data(as_text=True)
         assert response.status_code == 422
         assert message in html and f'id="{field}-error"' in html
+
+
+@pytest.mark.parametrize("before", ["nonsense", "99999999999999999999999.1", "1.0"])
+def test_a_broken_admin_page_link_is_422(client, admin, dbs, org, before):
+    account, owner = org
+    log(account, owner)
+    response = client.get("/admin/audit", query_string={"before": before})
+    assert response.status_code == 422
+    assert "This page link is not valid." in response.get_data(as_text=True)
 
 
 def test_admin_filters_by_account_and_actor_email(client, admin, dbs, org):

@@ -441,6 +441,7 @@ def test_already_a_member(client, login, csrf_token, dbs, invitation):
         ("revoked", 410, "This invitation was withdrawn"),
         ("accepted", 410, "This invitation was already used"),
         ("unknown", 404, "Invitation not found"),
+        ("suspended", 409, "This organization is suspended"),
     ],
 )
 @pytest.mark.parametrize("logged_in", [False, True])
@@ -459,6 +460,8 @@ def test_unusable_links_get_a_clear_page(
         inv.accepted_at, inv.accepted_by_id = now, people["viewer"].id
     elif state == "unknown":
         token = "x" * 43
+    elif state == "suspended":
+        account.status, account.suspended_at = "suspended", now
     dbs.commit()
     if logged_in:
         login(factories.UserFactory(email="ana@example.com"))
@@ -478,4 +481,45 @@ def test_join_needs_csrf_and_a_login(client, login, csrf_token, dbs, invitation)
     assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/login")
     login(factories.UserFactory(email="ana@example.com"))
     assert client.post(f"/invitations/{token}").status_code == 400
+    assert snapshot(dbs) == before
+
+
+# ---------------------------------------------------------------- odd input, state ---
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/accounts/{big}/invitations"),
+        ("post", "/accounts/{big}/invitations"),
+        ("post", "/accounts/{account}/invitations/{big}/resend"),
+        ("post", "/accounts/{account}/invitations/{big}/revoke"),
+    ],
+)
+@pytest.mark.parametrize("big", [2**63, 10**30])
+def test_ids_beyond_bigint_are_404(client, login, csrf_token, dbs, org, method, path, big):
+    account, people = org
+    login(people["owner"])
+    before = snapshot(dbs)
+    path = path.format(account=account.id, big=big)
+    data = {"email": "ana@example.com", "role": "member", "csrf_token": csrf_token()}
+    response = getattr(client, method)(path, data=data if method == "post" else None)
+    assert response.status_code == 404
+    assert snapshot(dbs) == before
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_a_suspended_organization_invites_nobody(client, login, csrf_token, dbs, org, headers):
+    account, people = org
+    inv = factories.InvitationFactory(account=account)
+    account.status, account.suspended_at = "suspended", datetime.now(UTC)
+    dbs.commit()
+    login(people["owner"])
+    before = snapshot(dbs)
+    response = invite(client, csrf_token, account, headers=headers)
+    assert response.status_code == 422
+    assert "suspended and read-only" in response.get_data(as_text=True)
+    response = client.post(
+        url(account, f"/{inv.id}/resend"), data={"csrf_token": csrf_token()}, headers=HTMX
+    )
+    assert response.status_code == 422
+    assert "suspended and read-only" in response.get_data(as_text=True)
     assert snapshot(dbs) == before

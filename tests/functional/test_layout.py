@@ -182,3 +182,23 @@ def test_nul_characters_are_a_bad_request_not_a_500(client, csrf_token, dbs, met
     response = getattr(client, method)(path, data=data)
     assert response.status_code == 400
     assert dbs.scalar(select(func.count()).where(User.email == "nul@example.com")) == 0
+
+
+def test_a_repeated_key_with_a_nul_in_a_later_value_is_refused(client):
+    assert client.get("/login?next=/a&next=%00").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", f"/accounts/{2**63}/"),
+        ("get", f"/accounts/{10**30}/members"),
+        ("post", f"/notifications/{2**64}/read"),
+    ],
+)
+def test_ids_beyond_bigint_match_no_route(client, login, dbs, csrf_token, method, path):
+    from tests import factories
+
+    login(factories.UserFactory())
+    data = {"csrf_token": csrf_token()} if method == "post" else None
+    assert getattr(client, method)(path, data=data).status_code == 404

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import func, select
 
@@ -333,3 +335,62 @@ def test_the_last_owner_cannot_leave(client, login, csrf_token, dbs, org):
     plain = client.post(url(account, "/leave"), data={"csrf_token": csrf_token()})
     assert plain.status_code == 302 and plain.headers["Location"] == url(account)
     assert snapshot(dbs) == before
+
+
+# ---------------------------------------------------------------- odd input, state ---
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/{big}/members",
+        "/accounts/{account}/members/{big}/role",
+        "/accounts/{account}/members/{big}/remove",
+        "/accounts/{big}/members/leave",
+    ],
+)
+@pytest.mark.parametrize("big", [2**63, 10**30])
+def test_ids_beyond_bigint_are_404(client, login, csrf_token, dbs, org, path, big):
+    account, people, _ = org
+    login(people["owner"])
+    before = snapshot(dbs)
+    path = path.format(account=account.id, big=big)
+    method = client.get if path.endswith("/members") else client.post
+    response = method(path, data={"role": "viewer", "csrf_token": csrf_token()})
+    assert response.status_code == 404
+    assert snapshot(dbs) == before
+
+
+@pytest.mark.parametrize(("who", "status"), [("stranger", 404), ("viewer", 403)])
+@pytest.mark.parametrize("role", ["emperor", ""])
+def test_a_bad_role_from_someone_who_may_not_act_is_404_or_403(
+    client, login, csrf_token, dbs, org, who, status, role
+):
+    account, people, ms = org
+    login(factories.UserFactory() if who == "stranger" else people[who])
+    before = snapshot(dbs)
+    response = client.post(
+        url(account, f"/{ms['target']}/role"), data={"role": role, "csrf_token": csrf_token()}
+    )
+    assert response.status_code == status
+    assert snapshot(dbs) == before
+
+
+def test_a_suspended_organization_changes_no_role_but_removal_works(
+    client, login, csrf_token, dbs, org
+):
+    account, people, ms = org
+    account.status, account.suspended_at = "suspended", datetime.now(UTC)
+    dbs.commit()
+    login(people["owner"])
+    before = snapshot(dbs)
+    response = client.post(
+        url(account, f"/{ms['target']}/role"),
+        data={"role": "admin", "csrf_token": csrf_token()},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert "suspended and read-only" in response.get_data(as_text=True)
+    assert snapshot(dbs) == before
+    response = client.post(
+        url(account, f"/{ms['target']}/remove"), data={"csrf_token": csrf_token()}
+    )
+    assert response.status_code == 302 and role_of(dbs, ms["target"]) is None

@@ -78,11 +78,23 @@ def test_the_sentence_says_what_happened_escaped_with_its_link(client, me, dbs):
     assert 'href="/accounts/1/"' in html
 
 
-@pytest.mark.parametrize("link", ["javascript:alert(1)", "https://evil.example/", "//evil.example"])
+@pytest.mark.parametrize(
+    "link",
+    [
+        "javascript:alert(1)",
+        "https://evil.example/",
+        "//evil.example",
+        # Browsers drop tabs and newlines inside a URL and read "\\" as "/": "//evil.example".
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\\evil.example",
+    ],
+)
 def test_a_link_that_is_not_a_site_path_is_not_rendered(client, me, dbs, link):
     make(me, link=link)
     html = client.get("/notifications").get_data(as_text=True)
     assert link not in html
+    assert "evil.example" not in html
 
 
 def test_unknown_kinds_read_as_a_generic_sentence(client, me, dbs):
@@ -219,6 +231,14 @@ def test_someone_elses_notification_is_404_and_untouched(client, me, dbs, csrf_t
     assert response.status_code == 404
     dbs.expire_all()
     assert dbs.get(Notification, other.id).read is False
+
+
+@pytest.mark.parametrize("notification_id", [10**12, 2**63, 10**30])
+def test_a_notification_number_out_of_range_is_404(client, me, csrf_token, notification_id):
+    response = client.post(
+        f"/notifications/{notification_id}/read", data={"csrf_token": csrf_token()}
+    )
+    assert response.status_code == 404
 
 
 def test_mark_read_needs_a_csrf_token(client, me, dbs):

@@ -53,6 +53,10 @@ def actions(account_id):
     ).all()
 
 
+def suspend(account):
+    account.status, account.suspended_at = "suspended", datetime.now(UTC)
+
+
 def test_invite_stores_only_the_hash_and_emails_the_link(org, sent):
     account, people = org
     inv = services.invite(ours(people["owner"]), account.id, "  Ana.Souza@Example.COM ", "billing")
@@ -251,6 +255,7 @@ def test_accept_refuses_another_address_and_existing_members(org, dbs):
         ("expired", "expired", 410),
         ("revoked", "revoked", 410),
         ("accepted", "accepted", 410),
+        ("suspended", "suspended", 409),
     ],
 )
 def test_unusable_links(org, dbs, arrange, reason, status):
@@ -266,6 +271,8 @@ def test_unusable_links(org, dbs, arrange, reason, status):
         inv.accepted_at, inv.accepted_by_id = now, people["viewer"].id
     elif arrange == "unknown":
         token = token[::-1]
+    elif arrange == "suspended":
+        suspend(account)
     dbs.commit()
     ana = ours(factories.UserFactory(email="ana@example.com"))
     for call in (lambda: services.landing(token), lambda: services.accept(ana, token)):
@@ -273,6 +280,40 @@ def test_unusable_links(org, dbs, arrange, reason, status):
             call()
         assert (caught.value.reason, caught.value.status) == (reason, status)
     assert db.session.scalar(select(AccountMember).where(AccountMember.user_id == ana.id)) is None
+
+
+def test_a_suspended_organization_invites_nobody_but_may_revoke(org, dbs):
+    account, people = org
+    inv = factories.InvitationFactory(account=account)
+    suspend(account)
+    dbs.commit()
+    owner = ours(people["owner"])
+    with pytest.raises(Invalid, match="suspended and read-only"):
+        services.invite(owner, account.id, "ana@example.com", "member")
+    with pytest.raises(Invalid, match="suspended and read-only"):
+        services.resend(owner, account.id, inv.id)
+    assert actions(account.id) == [] and db.session.scalar(select(func.count(EmailOutbox.id))) == 0
+    services.revoke(owner, account.id, inv.id)  # taking access away stays possible
+    assert ours(inv).state == "revoked" and actions(account.id) == ["invitation.revoked"]
+
+
+@pytest.mark.parametrize(("email", "role"), [("nope", "member"), ("a@b.c", "emperor")])
+def test_who_may_invite_is_checked_before_the_input(org, email, role):
+    account, people = org
+    with pytest.raises(NotAllowed):
+        services.invite(ours(people["viewer"]), account.id, email, role)
+    with pytest.raises(NotFound):
+        services.invite(ours(factories.UserFactory()), account.id, email, role)
+
+
+@pytest.mark.parametrize("action", [services.resend, services.revoke])
+@pytest.mark.parametrize("bad_id", [2**63, 10**30])
+def test_ids_beyond_bigint_are_not_found(org, action, bad_id):
+    account, people = org
+    with pytest.raises(NotFound):
+        action(ours(people["owner"]), account.id, bad_id)
+    with pytest.raises(NotFound):
+        services.list_invitations(ours(people["owner"]), bad_id)
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
 """Members: role changes, removal, leaving; admins vs owners; the last owner."""
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 
@@ -145,6 +147,41 @@ def test_another_organizations_member_or_person_is_not_found(org, dbs):
         services.change_role(ours(stranger), account.id, ms["member"].id, "viewer")
     with pytest.raises(NotFound):
         services.leave(ours(stranger), account.id)
+
+
+def test_who_may_change_a_role_is_checked_before_the_role(org):
+    account, people, ms = org
+    with pytest.raises(NotAllowed):
+        services.change_role(ours(people["viewer"]), account.id, ms["member"].id, "emperor")
+    with pytest.raises(NotFound):
+        services.change_role(ours(factories.UserFactory()), account.id, ms["member"].id, "")
+
+
+@pytest.mark.parametrize("bad_id", [2**63, 10**30])
+def test_ids_beyond_bigint_are_not_found(org, bad_id):
+    account, people, ms = org
+    owner = ours(people["owner"])
+    with pytest.raises(NotFound):
+        services.change_role(owner, account.id, bad_id, "viewer")
+    with pytest.raises(NotFound):
+        services.remove_member(owner, account.id, bad_id)
+    for call in (services.list_members, services.leave):
+        with pytest.raises(NotFound):
+            call(owner, bad_id)
+
+
+def test_a_suspended_organization_changes_no_role_but_people_may_go(org, dbs):
+    account, people, ms = org
+    account.status, account.suspended_at = "suspended", datetime.now(UTC)
+    dbs.commit()
+    owner = ours(people["owner"])
+    with pytest.raises(Invalid, match="suspended and read-only") as caught:
+        services.change_role(owner, account.id, ms["viewer"].id, "admin")
+    assert caught.value.field == "role" and role_of(ms["viewer"].id) == "viewer"
+    assert audit_actions(account.id) == []
+    services.remove_member(owner, account.id, ms["member"].id)
+    services.leave(ours(people["billing"]), account.id)
+    assert audit_actions(account.id) == ["member.removed", "member.left"]
 
 
 def test_remove_member_with_audit_and_notification(org):

@@ -3,8 +3,17 @@ derived from ROLE_PERMISSIONS, so a change to the table in code shows up here)."
 
 import pytest
 
+from portal.errors import NotFound
 from portal.models import Role
-from portal.permissions import ROLE_PERMISSIONS, Permission, allows, can, can_manage_role
+from portal.permissions import (
+    ROLE_PERMISSIONS,
+    Permission,
+    allows,
+    can,
+    can_manage_role,
+    require,
+)
+from tests import factories
 
 ROLES = ["owner", "admin", "member", "billing", "viewer"]
 
@@ -60,3 +69,10 @@ MANAGE = {
 )
 def test_can_manage_role_cell(actor, target, expected):
     assert can_manage_role(actor, target) is expected
+
+
+@pytest.mark.parametrize("account_id", [2**63, 10**30])
+def test_require_answers_not_found_for_ids_beyond_bigint(app_ctx, dbs, account_id):
+    user = factories.UserFactory()
+    with pytest.raises(NotFound):
+        require(user, account_id, Permission.ACCOUNT_READ)
