@@ -12,11 +12,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class BigintConverter(IntegerConverter):
-    """``<int:id>`` limited to PostgreSQL's bigint range (ids are bigint identities)."""
+    """``<int:id>`` for PostgreSQL bigint ids: at most 18 digits (below 2**63, far above any
+    id we issue). A longer number fails the URL pattern itself, so it matches no route and
+    answers 404 (a ``max=`` check would raise after the method check, and werkzeug then
+    answers 405 for a path that has a GET and a POST rule)."""
 
-    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
-        kwargs.setdefault("max", 2**63 - 1)
-        super().__init__(map, *args, **kwargs)
+    regex = r"\d{1,18}"
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -36,7 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     _init_extensions(app)
     # Before any route exists: every <int:...> in a URL is a PostgreSQL bigint id, so a
-    # larger number matches no route (404) instead of reaching a query (a 500).
+    # longer number matches no route (404) instead of reaching a query (a 500).
     app.url_map.converters["int"] = BigintConverter
     _register_blueprints(app)
 

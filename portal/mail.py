@@ -73,6 +73,10 @@ def _message(row: EmailOutbox) -> EmailMessage:
 def _send(messages: list[EmailMessage]) -> None:
     cfg = current_app.config
     if not cfg.get("MAIL_SERVER"):
+        if cfg.get("PORTAL_ENV") == "production":
+            # Never print emails (reset links are secrets) into a production log: the rows
+            # stay queued until MAIL_SERVER is set.
+            raise smtplib.SMTPException("MAIL_SERVER is not set")
         for msg in messages:
             print(
                 f"\n----- email (no MAIL_SERVER: printed, not sent) -----\n"
@@ -109,7 +113,10 @@ def deliver(ids: list[int] | None = None, *, limit: int = 100) -> tuple[int, int
         row.attempts += 1
         try:
             _send([_message(row)])
-        except (OSError, smtplib.SMTPException) as exc:
+        # Any failure (SMTP, network, or a row the email package refuses to turn into a
+        # message) is this row's: it must not undo the rows already sent in this batch
+        # (sent twice) nor block every later delivery.
+        except Exception as exc:  # noqa: BLE001
             failed += 1
             row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if row.attempts >= MAX_ATTEMPTS:

@@ -29,6 +29,9 @@ from portal.users import services as users
 bp = Blueprint("auth", __name__)
 
 INVITATION_EMAIL_KEY = "invitation_email"
+# What a visitor's session may carry into the logged-in one; everything else (the CSRF
+# token first of all) starts afresh, so nothing planted before login survives it.
+KEPT_ON_LOGIN = ("locale", "invitation_token", INVITATION_EMAIL_KEY)
 
 
 # ------------------------------------------------------------------- rate limiting ---
@@ -38,9 +41,15 @@ def _posted_email() -> str:
 
 
 def _failed(response) -> bool:
-    """Only attempts that did not log anyone in count against the login limits, so people
-    (and a browser test suite) logging in successfully from one address are not locked out."""
+    """Only attempts that did not log anyone in count against the login and sign-up limits,
+    so people (and a browser test suite) succeeding from one address are not locked out."""
     return response.status_code != 302
+
+
+def _signup_limit_per_ip() -> str:
+    """Sign-up must say that an address already has an account; limiting failed sign-ups
+    keeps it from being used to test addresses by the thousand."""
+    return current_app.config.get("SIGNUP_LIMIT_PER_IP", "20 per 15 minutes")
 
 
 def _login_limit_per_ip() -> str:
@@ -65,15 +74,23 @@ def _forgot_limit_per_email() -> str:
 def too_many_attempts(_exc):
     """Over a limit: the same page again, with the message next to the form (not an error
     page), so the person knows what happened and what to do."""
-    message = gettext("Too many login attempts. Wait a few minutes and try again.")
-    if request.endpoint == "auth.forgot_password":
-        message = gettext("Too many requests. Wait a few minutes and try again.")
-        form = ForgotPasswordForm()
+    if request.endpoint == "auth.login":
+        form = LoginForm()
+        form.form_errors.append(
+            gettext("Too many login attempts. Wait a few minutes and try again.")
+        )
+        return render_template("auth/login.html", form=form, next_url=_next_url(form)), 429
+    message = gettext("Too many requests. Wait a few minutes and try again.")
+    if request.endpoint == "auth.signup":
+        form = SignupForm()
         form.form_errors.append(message)
-        return render_template("auth/forgot.html", form=form), 429
-    form = LoginForm()
+        invitation_email = session.get(INVITATION_EMAIL_KEY)
+        if invitation_email:
+            form.email.data = invitation_email
+        return _signup_page(form, invitation_email, 429)
+    form = ForgotPasswordForm()
     form.form_errors.append(message)
-    return render_template("auth/login.html", form=form, next_url=_next_url(form)), 429
+    return render_template("auth/forgot.html", form=form), 429
 
 
 # --------------------------------------------------------------------------- helpers ---
@@ -82,6 +99,14 @@ def _next_url(form=None) -> str:
     posted = form.next.data if form is not None else None
     target = posted or request.args.get("next")
     return safe_next(target, "")
+
+
+def _log_in(user, remember: bool = False) -> None:
+    """Log ``user`` in on a new session (no session fixation)."""
+    kept = {key: session[key] for key in KEPT_ON_LOGIN if key in session}
+    session.clear()
+    session.update(kept)
+    login_user(user, remember=remember)
 
 
 def _apply(form, exc: Invalid) -> None:
@@ -95,6 +120,7 @@ def _apply(form, exc: Invalid) -> None:
 
 # ---------------------------------------------------------------------------- signup ---
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_signup_limit_per_ip, methods=["POST"], deduct_when=_failed, scope="signup-ip")
 def signup():
     invitation_email = session.get(INVITATION_EMAIL_KEY)
     if current_user.is_authenticated:
@@ -119,10 +145,13 @@ def signup():
             _apply(form, exc)
         else:
             db.session.commit()
-            login_user(user)
+            _log_in(user)
             flash(gettext("Welcome to PrimeCloud, %(name)s!", name=user.name), "success")
             return redirect(safe_next(form.next.data, url_for("main.index")))
-    status = 422 if form.errors or form.form_errors else 200
+    return _signup_page(form, invitation_email, 422 if form.errors or form.form_errors else 200)
+
+
+def _signup_page(form, invitation_email: str | None, status: int):
     return render_template(
         "auth/signup.html",
         form=form,
@@ -153,7 +182,7 @@ def login():
         user = services.login(form.email.data, form.password.data)
         db.session.commit()  # the audit row of a failure is kept too
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            _log_in(user, remember=form.remember.data)
             return redirect(safe_next(form.next.data, url_for("main.index")))
         form.form_errors.append(str(services.LOGIN_FAILED))
         form.password.data = ""

@@ -13,9 +13,15 @@ from portal.extensions import db
 bp = Blueprint("main", __name__)
 
 
-def safe_next(target: str | None, default: str) -> str:
-    """Only same-site relative paths are followed after a form (no open redirects)."""
+def safe_next(target: str | None, default: str | None) -> str | None:
+    """``target`` if it is a same-site path, else ``default``: what a form may redirect to
+    after it (no open redirects) and what a notification may link to."""
     if not target:
+        return default
+    # Spaces, control characters and backslashes: browsers drop tabs and newlines inside
+    # URLs and read "\" as "/" ("/\t/evil" becomes "//evil"), and a CR or LF cannot go
+    # into a Location header at all.
+    if any(ord(c) <= 0x20 or c in "\x7f\\" for c in target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -133,7 +133,7 @@ def password_problem(password: str, email: str | None = None) -> str | None:
     folded = password.strip().casefold()
     if email and folded == normalize_email(email).casefold():
         return str(PASSWORD_IS_EMAIL)
-    if folded in COMMON_PASSWORDS or len(set(folded)) == 1:
+    if folded in COMMON_PASSWORDS or len(set(folded)) <= 1:  # 0: only whitespace
         return str(PASSWORD_TOO_COMMON)
     return None
 

@@ -76,6 +76,26 @@ def test_remember_cookie_logs_back_in_after_the_session_is_gone(app, client, csr
     assert response.headers["Location"] != "/login"
 
 
+@pytest.mark.parametrize("path", ["/login", "/signup"])
+def test_logging_in_starts_a_new_session(client, csrf_token, dbs, path):
+    """Nothing planted in the visitor's session survives logging in (session fixation): a
+    CSRF token known before login no longer works; the language and a pending invitation
+    are kept."""
+    user = factories.UserFactory()
+    planted = csrf_token()
+    with client.session_transaction() as session:
+        session.update(locale="en", invitation_token="tok", planted="x")
+    data = {"csrf_token": planted, "password": factories.PASSWORD, "email": user.email}
+    if path == "/signup":
+        data.update(name="Nova", email="nova.sessao@example.com", password="um cavalo correto 42")
+    assert client.post(path, data=data).status_code == 302
+    with client.session_transaction() as session:
+        assert "_user_id" in session and "planted" not in session
+        assert session["locale"] == "en" and session["invitation_token"] == "tok"
+    assert client.post("/logout", data={"csrf_token": planted}).status_code == 400
+    assert client.post("/logout", data={"csrf_token": csrf_token()}).status_code == 302
+
+
 @pytest.mark.parametrize(
     ("target", "expected"),
     [("/invitations/xyz", "/invitations/xyz"), ("http://evil.example/", "/"), ("", "/")],

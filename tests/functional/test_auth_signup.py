@@ -160,3 +160,25 @@ def test_signup_when_logged_in_goes_home(client, login, dbs):
     response = client.get("/signup")
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
+
+
+def test_failed_signups_are_rate_limited_per_ip(app, client, csrf_token, dbs, monkeypatch):
+    """Sign-up says when an address is taken; failed attempts are limited, so it cannot be
+    used to test addresses in bulk. Successful sign-ups do not count."""
+    monkeypatch.setitem(app.config, "SIGNUP_LIMIT_PER_IP", "2 per 15 minutes")
+    factories.UserFactory(email="existe@example.com")
+    assert post_signup(client, csrf_token, email="primeira@example.com").status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token()})
+    for _ in range(2):
+        assert post_signup(client, csrf_token, email="existe@example.com").status_code == 422
+    before = counts(dbs)
+    response = post_signup(client, csrf_token, email="terceira@example.com")
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    assert "Too many requests. Wait a few minutes and try again." in html
+    assert 'name="password"' in html  # the sign-up page, not an error page
+    assert counts(dbs) == before
+    other = {"REMOTE_ADDR": "10.9.8.7"}
+    data = {"name": "Ana", "email": "outra.rede@example.com", "password": GOOD_PASSWORD}
+    response = client.post("/signup", data={**data, "csrf_token": csrf_token()}, environ_base=other)
+    assert response.status_code == 302

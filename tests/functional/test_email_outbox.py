@@ -120,6 +120,47 @@ def test_smtp_down_keeps_the_row_queued_then_the_cli_delivers_it(
     assert row.status == "sent" and row.attempts == 2 and row.last_error is None
 
 
+def test_a_row_that_cannot_be_sent_does_not_block_the_others(app_ctx, dbs, mailbox):
+    """A row the email package refuses (a header with a line break) fails alone: the rows
+    around it are sent once and marked sent, and it waits for its retry."""
+    from portal.extensions import db
+
+    for to in ("antes@example.com", "ruim@example.com\r\nBcc: x@example.com", "depois@example.com"):
+        mail.queue(to, "password_reset", "Assunto", name="Z", link="L", minutes=60)
+    db.session.commit()
+    assert mail.deliver(mail.take_committed()) == (2, 1)
+    assert sorted(m["To"] for m in mailbox.wait_for(2)) == [
+        "antes@example.com",
+        "depois@example.com",
+    ]
+    dbs.expire_all()
+    rows = {r.to_address.split("@")[0]: r for r in dbs.scalars(select(EmailOutbox))}
+    assert rows["antes"].status == rows["depois"].status == "sent"
+    assert rows["ruim"].status == "queued" and rows["ruim"].attempts == 1
+    assert rows["ruim"].last_error.startswith("ValueError")
+
+
+@pytest.mark.parametrize(("env", "printed"), [("development", True), ("production", False)])
+def test_without_mail_server_emails_are_printed_only_in_development(
+    app, app_ctx, dbs, capsys, monkeypatch, env, printed
+):
+    """In production a missing MAIL_SERVER must not put reset links into the log and mark
+    the emails sent: they stay queued."""
+    from portal.extensions import db
+
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "")
+    monkeypatch.setitem(app.config, "PORTAL_ENV", env)
+    mail.queue(
+        "semsmtp@example.com", "password_reset", "Assunto", name="Z", link="SEGREDO", minutes=60
+    )
+    db.session.commit()
+    assert mail.deliver(mail.take_committed()) == ((1, 0) if printed else (0, 1))
+    assert ("SEGREDO" in capsys.readouterr().out) is printed
+    dbs.expire_all()
+    status = dbs.scalar(select(EmailOutbox.status).where(EmailOutbox.to_address.like("semsmtp@%")))
+    assert status == ("sent" if printed else "queued")
+
+
 @pytest.mark.parametrize(
     ("attempts", "minutes"),
     [(0, 1), (1, 1), (2, 2), (3, 4), (5, 16), (9, 256), (10, 360), (50, 360)],

@@ -147,7 +147,17 @@ def test_language_switch_stored_on_the_user(client, login, dbs, csrf_token):
     assert dbs.get(type(user), user.id).locale == "pt_BR"
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:x"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/x",
+        "javascript:x",
+        "/\t/evil.example",
+        "/\\evil.example",
+        "/a\r\nX-Evil: 1",
+    ],
+)
 def test_language_switch_never_redirects_off_site(client, csrf_token, target):
     response = client.post(
         "/language", data={"locale": "en", "next": target, "csrf_token": csrf_token()}

@@ -35,6 +35,8 @@ def ctx(app):
         ("QWERTYUIOP", None, "too common"),
         ("  senha12345  ", None, "too common"),
         ("zzzzzzzzzzzz", None, "too common"),
+        (" " * 12, None, "too common"),
+        ("\t \n" * 4, None, "too common"),
         ("Ana.Souza@Example.com", "ana.souza@example.com", "not be your email"),
     ],
 )
