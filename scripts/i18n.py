@@ -109,7 +109,7 @@ def update() -> int:
     po.fuzzy = False  # a fuzzy header makes `pybabel compile` skip the whole catalog
     PO.parent.mkdir(parents=True, exist_ok=True)
     with PO.open("wb") as fh:
-        write_po(fh, po, width=100, omit_header=False, ignore_obsolete=True)
+        write_po(fh, po, width=100, omit_header=False, ignore_obsolete=True, include_lineno=False)
     with PO.with_suffix(".mo").open("wb") as fh:
         write_mo(fh, po)
     if "--consume" in sys.argv:
