@@ -37,15 +37,17 @@ DESCRIPTIONS = {
     "check locks the account row). Cascades from accounts and users.",
     "invitations": "A team invitation: only a hash of its token is stored; at most one "
     "pending per (account, email). accepted_at and revoked_at are set at most once and never "
-    "cleared; a revoked or expired invitation cannot be accepted; account and email never "
-    "change (trigger invitations_guard).",
+    "cleared; a revoked or expired invitation cannot be accepted; once accepted or revoked "
+    "its token_hash and expires_at never change; account and email never change (trigger "
+    "invitations_guard).",
     "buckets": "A storage bucket, named by S3 rules (3-63 characters, no IP-address shape, "
     "no '..'), unique within its account. Versioning moves unversioned → enabled ⇄ "
     "suspended and never back. lifecycle_rules is a JSON array of at most 1000 rules, each "
-    "validated by portal.lifecycle before it is stored.",
+    "validated by portal.lifecycle before it is stored. Created only in an active account; "
+    "read-only while it is suspended; account_id never changes.",
     "access_keys": "An API credential. key_id is public, unique and never changes; the "
     "secret is stored encrypted only. Status moves active ⇄ inactive, either → revoked, "
-    "which is final (a revoked key cannot be rotated).",
+    "which is final (a revoked key cannot be rotated). account_id never changes.",
     "products": "A service offering with a monthly price in BRL (numeric(12,2)). Products "
     "that were ordered cannot be deleted (deactivate them instead).",
     "orders": "A purchase order: total = unit_price × quantity. Status moves pending → paid "
@@ -57,18 +59,20 @@ DESCRIPTIONS = {
     "invoices": "A billing document, one per account and period unless voided. The number "
     "is assigned by the database, sequential with no gaps and never reused "
     "(invoice_number_counters), and never changes. Status moves draft → open → paid, "
-    "draft/open → void. Invoices are never deleted.",
+    "draft/open → void. Invoices are never deleted or truncated.",
     "invoice_lines": "A line of an invoice: amount = round(unit_price × quantity, 2).",
     "invoice_number_counters": "One row: the last invoice number issued. The invoices "
     "BEFORE INSERT trigger increments it in the inserting transaction, so a rolled-back "
-    "insert gives its number back.",
+    "insert gives its number back. It only moves by one, and a re-inserted row must hold "
+    "the highest number issued.",
     "usage_records": "Metered consumption for a period. source_event_id is unique, so "
     "ingesting an event twice is refused (ingestion is idempotent). Kept when its bucket "
     "is deleted (bucket_id becomes NULL).",
     "quota_requests": "A request to raise a quota, at most one pending per (account, "
     "resource). pending → approved | rejected; approval raises the account's quota to "
     "GREATEST(quota, requested_value) in the same transaction (trigger "
-    "quota_requests_apply_approval).",
+    "quota_requests_apply_approval). account_id and resource never change; a decided "
+    "request keeps its requested_value.",
     "notifications": "A message to a user, stored as a kind and parameters and rendered in "
     "the reader's language; listed unread first.",
     "audit_logs": "An append-only activity record: UPDATE and DELETE are refused by a "

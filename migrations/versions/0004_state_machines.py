@@ -35,7 +35,15 @@ Objects
 - ``invitations_guard()``: accepted_at and revoked_at are set at most once and never
   cleared; an invitation that is revoked or expired (expires_at <= now()) cannot be
   accepted. A token therefore works once even if two requests race (the second UPDATE sees
-  accepted_at set and fails).
+  accepted_at set and fails). Once accepted or revoked, token_hash and expires_at never
+  change either (while pending, a resend gives it a new token and expiry): a new
+  token_hash or a later expiry on a settled invitation would make a spent link look
+  live again.
+- ``quota_requests_identity_immutable`` (forbid_change('account_id', 'resource')): a
+  request is for one quota of one account; re-pointing a pending request before approving
+  it would raise another account's (or another resource's) quota.
+  ``quota_requests_decision_final`` (forbid_change('requested_value') once the status is
+  no longer pending): an approved or rejected request keeps the value that was decided.
 - ``subscriptions_activate_account()``: AFTER INSERT of an active subscription, an
   'approved' account becomes 'active' (DOMAIN.md: the first active subscription activates
   the account). It is an ordinary UPDATE of accounts, so it passes through the accounts
@@ -127,6 +135,14 @@ $$
     "invitations_guard()": r"""
 CREATE FUNCTION invitations_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF (OLD.accepted_at IS NOT NULL OR OLD.revoked_at IS NOT NULL)
+       AND (NEW.token_hash IS DISTINCT FROM OLD.token_hash
+            OR NEW.expires_at IS DISTINCT FROM OLD.expires_at) THEN
+        RAISE EXCEPTION 'invitations_settled: invitation % was accepted or revoked; its token and expiry never change',
+            OLD.id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'invitations_settled',
+                  TABLE = 'invitations';
+    END IF;
     IF OLD.accepted_at IS NOT NULL AND NEW.accepted_at IS DISTINCT FROM OLD.accepted_at THEN
         RAISE EXCEPTION 'invitations_accepted_once: invitation % was accepted; accepted_at never changes',
             OLD.id
@@ -280,9 +296,23 @@ def upgrade():
         "FOR EACH ROW WHEN (OLD.status = 'pending' AND NEW.status = 'approved') "
         "EXECUTE FUNCTION quota_requests_apply_approval()"
     )
+    op.execute(
+        "CREATE TRIGGER quota_requests_identity_immutable BEFORE UPDATE ON quota_requests "
+        "FOR EACH ROW WHEN (OLD.account_id IS DISTINCT FROM NEW.account_id "
+        "OR OLD.resource IS DISTINCT FROM NEW.resource) "
+        "EXECUTE FUNCTION forbid_change('account_id', 'resource')"
+    )
+    op.execute(
+        "CREATE TRIGGER quota_requests_decision_final BEFORE UPDATE ON quota_requests "
+        "FOR EACH ROW WHEN (OLD.status <> 'pending' "
+        "AND OLD.requested_value IS DISTINCT FROM NEW.requested_value) "
+        "EXECUTE FUNCTION forbid_change('requested_value')"
+    )
 
 
 def downgrade():
+    op.execute("DROP TRIGGER quota_requests_decision_final ON quota_requests")
+    op.execute("DROP TRIGGER quota_requests_identity_immutable ON quota_requests")
     op.execute("DROP TRIGGER quota_requests_apply_approval ON quota_requests")
     op.execute("DROP TRIGGER subscriptions_activate_account ON subscriptions")
     op.execute("DROP TRIGGER invitations_guard ON invitations")

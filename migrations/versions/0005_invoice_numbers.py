@@ -12,7 +12,19 @@ fiscal records):
 - ``invoices_assign_number()`` (BEFORE INSERT): takes the next number with
   ``UPDATE ... SET last_number = last_number + 1 ... RETURNING``, which locks the row, so
   two transactions inserting invoices at the same time get consecutive numbers. A number
-  supplied by the caller is refused: only the database numbers invoices.
+  supplied by the caller is refused: only the database numbers invoices. Then, holding
+  that lock, it refuses an invoice for an account and period that already has a live
+  (non-void) one, with the error uq_invoices_account_period would raise. Without this
+  check ``INSERT ... ON CONFLICT DO NOTHING`` (or ``DO UPDATE``) would take a number in
+  the BEFORE trigger, then skip the row, and commit: a gap. The check sees every
+  committed invoice (the lock wait ends at the other transaction's commit and, under
+  READ COMMITTED, the next query sees it; under REPEATABLE READ the counter UPDATE fails
+  with a serialization error instead).
+- ``invoice_number_counters_guard()`` (BEFORE INSERT OR UPDATE on the counter): the
+  counter only ever moves by one (``last_number + 1``, what invoices_assign_number does),
+  and a row (re)inserted must hold the highest number issued. So no hand-written UPDATE
+  can open a gap or rewind the counter, and DELETE or TRUNCATE + INSERT give the same row
+  back.
 - ``invoices_number_immutable`` (BEFORE UPDATE, forbid_change('number') from 0004): a number,
   once given, stays.
 - ``invoices_status_initial`` / ``invoices_status_transition`` (enforce_state_machine from
@@ -20,6 +32,8 @@ fiscal records):
 - ``invoices_no_delete()`` (BEFORE DELETE, per statement): an invoice is voided, never
   deleted, so its number is never freed (and its lines, ON DELETE CASCADE from invoices,
   are kept). Accounts with invoices cannot be deleted anyway (ON DELETE RESTRICT, 0002).
+  ``invoices_no_truncate`` (BEFORE TRUNCATE) calls it too: TRUNCATE fires no DELETE
+  trigger, and ``TRUNCATE accounts CASCADE`` would otherwise empty invoices as well.
 
 Revision ID: 0005
 Revises: 0004
@@ -49,6 +63,44 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'invoices_number_assigned: invoice_number_counters has no row; run the migrations'
             USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    -- Holding the counter's lock: an ON CONFLICT insert must not consume a number.
+    IF NEW.status IS DISTINCT FROM 'void' AND EXISTS (
+        SELECT 1 FROM invoices
+         WHERE account_id = NEW.account_id AND period_start = NEW.period_start
+           AND status <> 'void'
+    ) THEN
+        RAISE EXCEPTION 'duplicate key value violates unique constraint "uq_invoices_account_period"'
+            USING ERRCODE = 'unique_violation', CONSTRAINT = 'uq_invoices_account_period',
+                  TABLE = 'invoices',
+                  DETAIL = format('Account %s already has an invoice for the period starting %s.',
+                                  NEW.account_id, NEW.period_start);
+    END IF;
+    RETURN NEW;
+END
+$$
+"""
+
+COUNTER_GUARD = r"""
+CREATE FUNCTION invoice_number_counters_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    issued bigint;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.id = OLD.id AND NEW.last_number = OLD.last_number + 1 THEN
+            RETURN NEW;
+        END IF;
+        RAISE EXCEPTION 'invoice_number_counters_sequential: the counter only moves from % to %, not to %',
+            OLD.last_number, OLD.last_number + 1, NEW.last_number
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_number_counters_sequential',
+                  TABLE = 'invoice_number_counters', COLUMN = 'last_number';
+    END IF;
+    SELECT coalesce(max(number), 0) INTO issued FROM invoices;
+    IF NEW.last_number IS DISTINCT FROM issued THEN
+        RAISE EXCEPTION 'invoice_number_counters_sequential: the counter starts at the highest number issued (%), not %',
+            issued, NEW.last_number
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'invoice_number_counters_sequential',
+                  TABLE = 'invoice_number_counters', COLUMN = 'last_number';
     END IF;
     RETURN NEW;
 END
@@ -84,6 +136,11 @@ def upgrade():
     )
     op.execute(ASSIGN_NUMBER)
     op.execute(NO_DELETE)
+    op.execute(COUNTER_GUARD)
+    op.execute(
+        "CREATE TRIGGER invoice_number_counters_guard BEFORE INSERT OR UPDATE "
+        "ON invoice_number_counters FOR EACH ROW EXECUTE FUNCTION invoice_number_counters_guard()"
+    )
     op.execute(
         "CREATE TRIGGER invoices_assign_number BEFORE INSERT ON invoices "
         "FOR EACH ROW EXECUTE FUNCTION invoices_assign_number()"
@@ -106,14 +163,21 @@ def upgrade():
         "CREATE TRIGGER invoices_no_delete BEFORE DELETE ON invoices "
         "FOR EACH STATEMENT EXECUTE FUNCTION invoices_no_delete()"
     )
+    op.execute(
+        "CREATE TRIGGER invoices_no_truncate BEFORE TRUNCATE ON invoices "
+        "FOR EACH STATEMENT EXECUTE FUNCTION invoices_no_delete()"
+    )
 
 
 def downgrade():
+    op.execute("DROP TRIGGER invoices_no_truncate ON invoices")
     op.execute("DROP TRIGGER invoices_no_delete ON invoices")
     op.execute("DROP TRIGGER invoices_status_transition ON invoices")
     op.execute("DROP TRIGGER invoices_status_initial ON invoices")
     op.execute("DROP TRIGGER invoices_number_immutable ON invoices")
     op.execute("DROP TRIGGER invoices_assign_number ON invoices")
+    op.execute("DROP TRIGGER invoice_number_counters_guard ON invoice_number_counters")
+    op.execute("DROP FUNCTION invoice_number_counters_guard()")
     op.execute("DROP FUNCTION invoices_no_delete()")
     op.execute("DROP FUNCTION invoices_assign_number()")
     op.drop_table("invoice_number_counters")

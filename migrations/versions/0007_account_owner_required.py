@@ -28,6 +28,11 @@ of the transaction, so a transaction may demote one owner and promote another in
   first owner is covered by the trigger on accounts.
 - ``accounts_owner_required``: AFTER INSERT on accounts, so an account cannot be committed
   without an owner in the first place.
+- ``account_members_no_truncate`` (AFTER TRUNCATE, per statement; TRUNCATE fires no row
+  trigger): ``TRUNCATE account_members`` would leave every account without an owner, so it
+  is refused while any account remains. ``TRUNCATE accounts, account_members ...`` (or
+  ``TRUNCATE accounts CASCADE``) empties both and passes this check (an AFTER TRUNCATE
+  trigger runs once every listed table is emptied).
 
 Consequence worth knowing: deleting a user who is the last owner of an account fails at
 commit (the membership cascades away) unless the account is deleted too, or another owner
@@ -74,6 +79,19 @@ END
 $$
 """
 
+NO_TRUNCATE = r"""
+CREATE FUNCTION account_members_no_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM accounts) THEN
+        RAISE EXCEPTION 'account_members_owner_required: TRUNCATE account_members would leave every account without an owner'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'account_members_owner_required',
+                  TABLE = 'account_members';
+    END IF;
+    RETURN NULL;
+END
+$$
+"""
+
 
 def upgrade():
     # CREATE TRIGGER locks the table: give up rather than queue behind a long transaction.
@@ -98,9 +116,16 @@ def upgrade():
         "AFTER INSERT ON accounts DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
         "EXECUTE FUNCTION account_has_owner()"
     )
+    op.execute(NO_TRUNCATE)
+    op.execute(
+        "CREATE TRIGGER account_members_no_truncate AFTER TRUNCATE ON account_members "
+        "FOR EACH STATEMENT EXECUTE FUNCTION account_members_no_truncate()"
+    )
 
 
 def downgrade():
+    op.execute("DROP TRIGGER account_members_no_truncate ON account_members")
+    op.execute("DROP FUNCTION account_members_no_truncate()")
     op.execute("DROP TRIGGER accounts_owner_required ON accounts")
     op.execute("DROP TRIGGER account_members_owner_required_delete ON account_members")
     op.execute("DROP TRIGGER account_members_owner_required_update ON account_members")

@@ -10,6 +10,11 @@ guarantee against a bug or a hand-written statement.
   access key may still be switched off (status → inactive or revoked, nothing else
   changed), because cutting a credential off is what one does to a suspended customer.
 - DELETE is left to the services: the ON DELETE CASCADE from accounts must keep working.
+- ``buckets_account_id_immutable`` / ``access_keys_account_id_immutable``
+  (forbid_change('account_id') from 0004): a bucket or key never moves to another
+  account. Without them an UPDATE of account_id would create a bucket in a pending or
+  approved account (the check above reads the *new* account) or take a suspended
+  account's bucket out of its read-only state.
 
 The trigger reads the account row FOR SHARE: a suspension (UPDATE accounts) waits for a
 transaction that is creating a bucket, and that transaction sees the account's status as
@@ -76,11 +81,17 @@ def upgrade():
             f"CREATE TRIGGER {table}_account_writable BEFORE INSERT OR UPDATE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION enforce_account_writable()"
         )
+        op.execute(
+            f"CREATE TRIGGER {table}_account_id_immutable BEFORE UPDATE ON {table} "
+            "FOR EACH ROW WHEN (OLD.account_id IS DISTINCT FROM NEW.account_id) "
+            "EXECUTE FUNCTION forbid_change('account_id')"
+        )
     op.execute("RESET statement_timeout")
     op.execute("RESET lock_timeout")
 
 
 def downgrade():
     for table in reversed(TABLES):
+        op.execute(f"DROP TRIGGER {table}_account_id_immutable ON {table}")
         op.execute(f"DROP TRIGGER {table}_account_writable ON {table}")
     op.execute("DROP FUNCTION enforce_account_writable()")

@@ -70,6 +70,57 @@ def _user_objects(url: str) -> dict[str, list[str]]:
         }
 
 
+SCHEMA_QUERIES = {
+    "columns": (
+        "SELECT c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)"
+        " || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END"
+        " || coalesce(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '')"
+        " || CASE WHEN a.attidentity::text <> '' THEN ' IDENTITY ' || a.attidentity::text ELSE '' END"
+        " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+        " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+        " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'"
+        " AND a.attnum > 0 AND NOT a.attisdropped"
+    ),
+    "constraints": (
+        "SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)"
+        " || CASE WHEN convalidated THEN '' ELSE ' NOT VALIDATED' END"
+        " || CASE WHEN condeferrable THEN ' DEFERRABLE' ELSE '' END"
+        " FROM pg_constraint WHERE connamespace = 'public'::regnamespace"
+    ),
+    "indexes": (
+        "SELECT pg_get_indexdef(i.indexrelid) || CASE WHEN i.indisvalid THEN '' ELSE ' INVALID' END"
+        " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+        " WHERE c.relnamespace = 'public'::regnamespace"
+    ),
+    "functions": (
+        "SELECT pg_get_functiondef(p.oid) || coalesce(obj_description(p.oid, 'pg_proc'), '')"
+        " FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace"
+    ),
+    "triggers": (
+        "SELECT pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text FROM pg_trigger t"
+        " WHERE NOT t.tgisinternal"
+    ),
+}
+
+
+def _schema_snapshot(url: str) -> dict[str, list[str]]:
+    """Every object definition (and the invoice counter's row, written by a data revision),
+    so a downgrade can be checked to restore exactly what the revision found."""
+    with psycopg.connect(libpq_url(url)) as connection:
+        snapshot = {
+            kind: sorted(
+                row[0] for row in connection.execute(sql) if "alembic_version" not in row[0]
+            )
+            for kind, sql in SCHEMA_QUERIES.items()
+        }
+        if connection.execute("SELECT to_regclass('invoice_number_counters')").fetchone()[0]:
+            snapshot["invoice_number_counters"] = [
+                repr(row)
+                for row in connection.execute("SELECT * FROM invoice_number_counters ORDER BY id")
+            ]
+    return snapshot
+
+
 @pytest.fixture(scope="module")
 def fresh_app(databases):
     url = databases.create("migrations")
@@ -84,8 +135,11 @@ def test_each_revision_downgrades_and_upgrades_again(fresh_app):
     with app.app_context():
         previous = "base"
         for revision in _revisions():
+            before = _schema_snapshot(url)
             upgrade(revision=revision)
+            assert _schema_snapshot(url) != before, f"{revision} changes nothing"
             downgrade(revision=previous)
+            assert _schema_snapshot(url) == before, f"{revision}'s downgrade leaves a difference"
             upgrade(revision=revision)
             previous = revision
 

@@ -76,14 +76,17 @@ def nodes(plan: dict):
         yield from nodes(child)
 
 
-def assert_reads_index(plan: dict, table: str, index: str, index_only: bool = False) -> None:
+def assert_reads_index(
+    plan: dict, table: str, index: str | tuple[str, ...], index_only: bool = False
+) -> None:
+    indexes = (index,) if isinstance(index, str) else index
     all_nodes = list(nodes(plan))
     types = [n["Node Type"] for n in all_nodes]
     assert not [t for t in types if "Sort" in t], f"a sort in the plan: {types}"
     seq = [n for n in all_nodes if n["Node Type"] == "Seq Scan" and n["Relation Name"] == table]
     assert not seq, f"a Seq Scan over {table}: {json.dumps(plan, indent=1)}"
     wanted = {"Index Only Scan"} if index_only else {"Index Scan", "Index Only Scan"}
-    scans = [n for n in all_nodes if n["Node Type"] in wanted and n.get("Index Name") == index]
+    scans = [n for n in all_nodes if n["Node Type"] in wanted and n.get("Index Name") in indexes]
     assert scans, f"{index} not read by {wanted}: {json.dumps(plan, indent=1)}"
 
 
@@ -152,7 +155,9 @@ ALL_ACTOR_INDEX = "ix_audit_logs_actor_id_created_at_id"
         ({"action": "member.role_changed"}, ACTION_INDEX),
         ({"action": "bucket.created", "since": True}, ACTION_INDEX),
         # An action this account never had: one empty range scan, not its whole history.
-        ({"action": "never.happened"}, ACTION_INDEX),
+        # The action occurs nowhere, so (action, created_at, id) is an empty range scan as
+        # well; PostgreSQL 15 picks it on some ANALYZE samples.
+        ({"action": "never.happened"}, (ACTION_INDEX, ALL_ACTION_INDEX)),
         ({"actor": True}, ACTOR_INDEX),
     ],
     ids=["unfiltered", "action", "action_and_dates", "absent_action", "actor"],
