@@ -115,7 +115,8 @@ def test_invoices_cannot_be_truncated(connect, sql):
     c = connect()
     invoice, _ = Rows(c).invoice(Rows(c).account())
     c.commit()  # TRUNCATE refuses to run while deferred owner checks are pending
-    refused(c, sql, match="^invoices_no_delete")
+    # TRUNCATE accounts CASCADE may meet access_keys' own refusal (0013) first.
+    refused(c, sql, match="^(invoices_no_delete|access_keys_never_deleted)")
     assert Rows(c).one("SELECT count(*) FROM invoices WHERE id = %s", (invoice,)) == 1
 
 
@@ -285,3 +286,25 @@ def test_cnpj_function_refuses_lookalikes(conn, value):
         conn.transaction(),
     ):
         conn.execute("INSERT INTO accounts (name, cnpj) VALUES ('Empresa Ltda', %s)", (value,))
+
+
+def test_a_revoked_key_cannot_come_back_through_delete_and_insert(conn, rows):
+    account = rows.account("active")
+    key = rows.key(account)
+    conn.execute(
+        "UPDATE access_keys SET status = 'revoked', revoked_at = now() WHERE id = %s", (key,)
+    )
+    refused(conn, "DELETE FROM access_keys WHERE id = %s", (key,), match="never_deleted")
+    refused(conn, "TRUNCATE access_keys CASCADE", match="never_deleted")
+    status = conn.execute("SELECT status FROM access_keys WHERE id = %s", (key,)).fetchone()[0]
+    assert status == "revoked"
+
+
+def test_deleting_the_account_still_removes_its_keys(conn, rows):
+    account = rows.account("active")
+    rows.key(account)
+    conn.execute("DELETE FROM accounts WHERE id = %s", (account,))
+    count = conn.execute(
+        "SELECT count(*) FROM access_keys WHERE account_id = %s", (account,)
+    ).fetchone()[0]
+    assert count == 0
