@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from tests.browser.helpers import serious_violations, shot
+
 PASSWORD = "uma senha longa e boa"
-
-
-def serious_violations(page: Page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} node(s))"
-        for v in results.response["violations"]
-        if v.get("impact") in {"serious", "critical"}
-    ]
-
-
-def shot(page: Page, output_path: str, name: str) -> None:
-    os.makedirs(output_path, exist_ok=True)
-    page.screenshot(path=os.path.join(output_path, f"{name}.png"), full_page=True)
 
 
 def current_language(page: Page):

@@ -3,32 +3,17 @@ owner makes them Billing; they leave. In Chromium, against the live server."""
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from portal.extensions import db
+from tests.browser.helpers import serious_violations, shot
 
 PASSWORD = "uma senha longa e boa"
 ENGLISH = {"Accept-Language": "en"}
-
-
-def serious_violations(page: Page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} node(s))"
-        for v in results.response["violations"]
-        if v.get("impact") in {"serious", "critical"}
-    ]
-
-
-def shot(page: Page, output_path: str, name: str) -> None:
-    os.makedirs(output_path, exist_ok=True)
-    page.screenshot(path=os.path.join(output_path, f"{name}.png"), full_page=True)
 
 
 def make_owner(live_server) -> tuple[str, int]:

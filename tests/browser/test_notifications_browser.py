@@ -4,33 +4,18 @@ notifications page and the audit log pass axe without serious or critical violat
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from portal.extensions import db
 from portal.models import Account, AccountMember, AuditLog, Notification, User
 from tests import factories
+from tests.browser.helpers import serious_violations, shot
 from tests.factories.accounts import make_cnpj
-
-
-def serious_violations(page: Page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} node(s))"
-        for v in results.response["violations"]
-        if v.get("impact") in {"serious", "critical"}
-    ]
-
-
-def shot(page: Page, output_path: str, name: str) -> None:
-    os.makedirs(output_path, exist_ok=True)
-    page.screenshot(path=os.path.join(output_path, f"{name}.png"), full_page=True)
 
 
 @pytest.fixture

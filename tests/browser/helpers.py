@@ -1,0 +1,24 @@
+"""What every browser test uses: an axe check and full-page screenshots."""
+
+from __future__ import annotations
+
+import os
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page
+
+
+def serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical accessibility violations on the current page."""
+    results = Axe().run(page)
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])} node(s))"
+        for v in results.response["violations"]
+        if v.get("impact") in {"serious", "critical"}
+    ]
+
+
+def shot(page: Page, output_path: str, name: str) -> None:
+    """A full-page screenshot under the test's output folder."""
+    os.makedirs(output_path, exist_ok=True)
+    page.screenshot(path=os.path.join(output_path, f"{name}.png"), full_page=True)
