@@ -10,31 +10,24 @@ Idempotent: people are found by email, products by SKU and organizations by CNPJ
 organization that already exists is left exactly as it is (with everything under it), so a
 second run writes nothing and does not fail.
 
-Access-key secrets: the database only ever holds ciphertext. No cryptography library is a
-dependency of the portal, so the demo secrets are sealed with a Fernet-shaped construction
-built from the standard library (documented in :func:`seal`): keys derived from SECRET_KEY
-with HMAC-SHA256, an HMAC-SHA256 keystream in counter mode, encrypt-then-MAC. When the
-access-keys module brings its own scheme, the seed should call it instead.
+Access-key secrets: the database only ever holds ciphertext (portal.crypto.seal, Fernet).
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
-import struct
-import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 from stdnum.br import cnpj as stdnum_cnpj
 
 from portal.audit import Action
+from portal.crypto import seal
 from portal.extensions import db
 from portal.models import (
     AccessKey,
@@ -78,48 +71,6 @@ def month_start(months_back: int) -> date:
 def cnpj(base: str) -> str:
     """A valid, normalized CNPJ from its first 12 characters."""
     return base + stdnum_cnpj.calc_check_digits(base)
-
-
-# ------------------------------------------------------------------- key encryption ---
-def _derive(purpose: bytes) -> bytes:
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, b"primecloud/access-keys/" + purpose, hashlib.sha256).digest()
-
-
-def seal(plaintext: bytes) -> bytes:
-    """Fernet-shaped token: 0x80 | timestamp (8 bytes) | nonce (16) | ciphertext | tag (32).
-
-    ciphertext = plaintext XOR HMAC-SHA256(enc_key, nonce || counter) blocks;
-    tag = HMAC-SHA256(mac_key, everything before it). enc_key and mac_key are derived from
-    SECRET_KEY (HMAC-SHA256 with distinct labels)."""
-    enc_key, mac_key = _derive(b"enc"), _derive(b"mac")
-    nonce = secrets.token_bytes(16)
-    stream = b"".join(
-        hmac.new(enc_key, nonce + struct.pack(">Q", i), hashlib.sha256).digest()
-        for i in range(len(plaintext) // 32 + 1)
-    )
-    body = (
-        b"\x80"
-        + struct.pack(">Q", int(time.time()))
-        + nonce
-        + bytes(a ^ b for a, b in zip(plaintext, stream, strict=False))
-    )
-    return body + hmac.new(mac_key, body, hashlib.sha256).digest()
-
-
-def unseal(token: bytes) -> bytes:
-    enc_key, mac_key = _derive(b"enc"), _derive(b"mac")
-    body, tag = token[:-32], token[-32:]
-    if token[:1] != b"\x80" or not hmac.compare_digest(
-        tag, hmac.new(mac_key, body, hashlib.sha256).digest()
-    ):
-        raise ValueError("not a valid sealed secret")
-    nonce, ciphertext = body[9:25], body[25:]
-    stream = b"".join(
-        hmac.new(enc_key, nonce + struct.pack(">Q", i), hashlib.sha256).digest()
-        for i in range(len(ciphertext) // 32 + 1)
-    )
-    return bytes(a ^ b for a, b in zip(ciphertext, stream, strict=False))
 
 
 def new_key_id() -> str:

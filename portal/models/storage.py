@@ -108,7 +108,8 @@ class AccessKey(db.Model):
     # Public identifier, like AWS's access key id: unique and never changes.
     key_id: Mapped[str] = mapped_column(String(20), nullable=False, unique=True)
     name: Mapped[str] = mapped_column(String(64), nullable=False)
-    # The secret, encrypted with a key derived from SECRET_KEY (Fernet-style); never plain.
+    # The secret, sealed with Fernet under a key derived from SECRET_KEY (portal/crypto.py);
+    # never stored or logged in plain text.
     secret_ciphertext: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     status: Mapped[str] = mapped_column(
         String(16), nullable=False, server_default="active", default="active"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from portal import crypto
 from portal.extensions import db
 from portal.models.base import Base
 from tests.conftest import make_test_app, upgrade
@@ -87,7 +88,7 @@ def test_demo_logins_work_and_secrets_are_sealed(seeded):
         assert admin.is_platform_admin and check_password(admin, seed.ADMIN_PASSWORD)
         assert not owner.is_platform_admin and check_password(owner, seed.OWNER_PASSWORD)
         for key in db.session.scalars(db.select(AccessKey)):
-            secret = seed.unseal(key.secret_ciphertext)
+            secret = crypto.unseal(key.secret_ciphertext)
             assert len(secret) == 40 and secret not in key.secret_ciphertext
         db.session.remove()
 
