@@ -1,14 +1,31 @@
-"""The admin home: the platform at a glance, in a fixed, small number of queries."""
+"""The admin home (the platform at a glance) and the organizations page (/admin/accounts:
+the list with member counts and the platform admin's status moves), each page in a fixed,
+small number of queries."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from flask_babel import gettext
+from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
 
+from portal.audit import Action, record
 from portal.audit_log import services as audit_services
+from portal.errors import Invalid, NotFound
 from portal.extensions import db
-from portal.models import Account, AccountStatus, EmailOutbox, QuotaRequest, User
+from portal.models import (
+    Account,
+    AccountMember,
+    AccountStatus,
+    EmailOutbox,
+    QuotaRequest,
+    Role,
+    User,
+)
+from portal.notifications.services import notify
 
 LATEST_EVENTS = 10
 
@@ -54,3 +71,245 @@ def overview(user: User) -> Overview:
         emails_failed=failed,
         latest=audit_services.latest(LATEST_EVENTS),
     )
+
+
+# ---------------------------------------------------------------- organizations page ---
+# /admin/accounts: every organization with its member count, newest first, paginated by
+# keyset on (created_at DESC, id DESC); and the platform admin's status moves.
+
+ACCOUNTS_PAGE_SIZE = 25
+STATUSES = tuple(s.value for s in AccountStatus)
+REASON_MAX = 1000
+
+# action → (the statuses it leaves from, the status it reaches): exactly DOMAIN.md's moves
+# that a platform admin makes (approved → active also happens with a first subscription).
+MOVES: dict[str, tuple[tuple[str, ...], str]] = {
+    "approve": (("pending",), "approved"),
+    "activate": (("approved",), "active"),
+    "suspend": (("approved", "active"), "suspended"),
+    "reactivate": (("suspended",), "active"),
+}
+ACTIONS = tuple(MOVES)
+
+
+def allowed_actions(status: str) -> list[str]:
+    """The actions offered for an organization in ``status`` (in MOVES' order)."""
+    return [action for action, (sources, _target) in MOVES.items() if status in sources]
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """One organization on the admin's list."""
+
+    id: int
+    name: str
+    cnpj: str
+    status: str
+    created_at: datetime
+    member_count: int
+    approved_at: datetime | None = None
+    activated_at: datetime | None = None
+    suspended_at: datetime | None = None
+    suspension_reason: str | None = None
+
+    @property
+    def actions(self) -> list[str]:
+        return allowed_actions(self.status)
+
+
+@dataclass
+class AccountsPage:
+    rows: list[AccountRow]
+    next_cursor: audit_services.Cursor | None
+
+
+def _member_count():
+    """Correlated count of the row's members: one probe of uq_account_members_account_id_user_id
+    per organization shown (only the page's rows), never one query per row."""
+    return (
+        select(func.count())
+        .select_from(AccountMember)
+        .where(AccountMember.account_id == Account.id)
+        .correlate(Account)
+        .scalar_subquery()
+        .label("member_count")
+    )
+
+
+def _rows_statement():
+    return select(
+        Account.id,
+        Account.name,
+        Account.cnpj,
+        Account.status,
+        Account.created_at,
+        _member_count(),
+        Account.approved_at,
+        Account.activated_at,
+        Account.suspended_at,
+        Account.suspension_reason,
+    )
+
+
+def _search(q: str):
+    """Name contains ``q`` (any case), or the CNPJ contains it once its punctuation is gone."""
+    conditions = [Account.name.icontains(q, autoescape=True)]
+    digits = re.sub(r"[^0-9A-Za-z]", "", q).upper()
+    if digits:
+        conditions.append(Account.cnpj.contains(digits, autoescape=True))
+    return or_(*conditions)
+
+
+def list_accounts(
+    actor: User,
+    *,
+    status: str | None = None,
+    q: str | None = None,
+    before: audit_services.Cursor | None = None,
+    limit: int = ACCOUNTS_PAGE_SIZE,
+) -> AccountsPage:
+    """A page of organizations, newest first, with member counts. One query."""
+    audit_services.require_platform_admin(actor)
+    stmt = _rows_statement()
+    if status:
+        if status not in STATUSES:
+            raise Invalid(gettext("Choose one of the statuses in the list."), field="status")
+        stmt = stmt.where(Account.status == status)
+    q = (q or "").strip()
+    if q:
+        stmt = stmt.where(_search(q))
+    if before is not None:
+        stmt = stmt.where(tuple_(Account.created_at, Account.id) < (before.created_at, before.id))
+    stmt = stmt.order_by(Account.created_at.desc(), Account.id.desc()).limit(limit + 1)
+    rows = [AccountRow(*r) for r in db.session.execute(stmt)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = None
+    if more and rows:
+        cursor = audit_services.Cursor(created_at=rows[-1].created_at, id=rows[-1].id)
+    return AccountsPage(rows=rows, next_cursor=cursor)
+
+
+def _valid_id(account_id: int) -> None:
+    if not 0 < account_id < 2**63:  # beyond bigint psycopg refuses to send it (a 500)
+        raise NotFound()
+
+
+def get_account_row(actor: User, account_id: int) -> AccountRow:
+    """One organization as the list shows it (one query)."""
+    audit_services.require_platform_admin(actor)
+    _valid_id(account_id)
+    row = db.session.execute(_rows_statement().where(Account.id == account_id)).first()
+    if row is None:
+        raise NotFound()
+    return AccountRow(*row)
+
+
+def _refusal(account: Account, action: str) -> str:
+    from portal.accounts.labels import account_status_label
+
+    messages = {
+        "approve": gettext(
+            "%(name)s cannot be approved: it is %(status)s, and only organizations pending "
+            "review can be approved. Reload the page to see its current state."
+        ),
+        "activate": gettext(
+            "%(name)s cannot be activated: it is %(status)s, and only approved organizations "
+            "can be activated. Reload the page to see its current state."
+        ),
+        "suspend": gettext(
+            "%(name)s cannot be suspended: it is %(status)s, and only approved or active "
+            "organizations can be suspended. Reload the page to see its current state."
+        ),
+        "reactivate": gettext(
+            "%(name)s cannot be reactivated: it is %(status)s, and only suspended "
+            "organizations can be reactivated. Reload the page to see its current state."
+        ),
+    }
+    return messages[action] % {"name": account.name, "status": account_status_label(account.status)}
+
+
+def change_status(actor: User, account_id: int, action: str, reason: str | None = None) -> Account:
+    """Move an organization as ``action`` says (see MOVES), under a lock of its row.
+
+    Writes the audit row and notifies the organization's owners in the caller's
+    transaction. A move the current status does not allow (a stale page), a suspension
+    without a reason or an unknown action is Invalid, with nothing written."""
+    audit_services.require_platform_admin(actor)
+    if action not in MOVES:
+        raise Invalid(gettext("This action does not exist."), field="status")
+    _valid_id(account_id)
+    # FOR UPDATE: two admins acting at once take turns; the second sees the first's result.
+    account = db.session.scalar(
+        select(Account)
+        .where(Account.id == account_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if account is None:
+        raise NotFound()
+    sources, target = MOVES[action]
+    if account.status not in sources:
+        raise Invalid(_refusal(account, action), field="status")
+    reason = (reason or "").strip()
+    if action == "suspend":
+        if not reason:
+            raise Invalid(gettext("Give the reason for the suspension."), field="reason")
+        if len(reason) > REASON_MAX:
+            raise Invalid(
+                gettext("Use at most %(max)d characters for the reason.", max=REASON_MAX),
+                field="reason",
+            )
+    else:
+        reason = ""
+
+    previous = account.status
+    now = datetime.now(UTC)
+    try:
+        # A savepoint around the change: should the database's own state machine refuse
+        # it (a CheckViolation), the session stays usable and the account reads as before.
+        with db.session.begin_nested():
+            account.status = target
+            if target == "approved":
+                account.approved_at = now
+            elif target == "active":
+                # The first activation is kept (as the subscription trigger does); a
+                # reactivation lifts the suspension: the CHECK ties suspended_at to the
+                # 'suspended' status.
+                account.activated_at = account.activated_at or now
+                account.suspended_at = None
+                account.suspension_reason = None
+            elif target == "suspended":
+                account.suspended_at = now
+                account.suspension_reason = reason
+            db.session.flush()
+    except IntegrityError as exc:
+        raise Invalid(_refusal(account, action), field="status") from exc
+
+    details = {"from": previous, "to": target}
+    if reason:
+        details["reason"] = reason
+    record(
+        actor,
+        Action.ACCOUNT_STATUS_CHANGED,
+        account_id=account.id,
+        target_type="account",
+        target_id=account.id,
+        target_label=account.name,
+        **details,
+    )
+    owners = db.session.scalars(
+        select(AccountMember.user_id).where(
+            AccountMember.account_id == account.id, AccountMember.role == Role.OWNER.value
+        )
+    )
+    for user_id in owners:
+        notify(
+            user_id,
+            "account.status_changed",
+            account_id=account.id,
+            link=f"/accounts/{account.id}/",
+            account_name=account.name,
+            status=target,
+        )
+    return account

@@ -57,6 +57,11 @@ class Account(db.Model):
         CheckConstraint(
             "(status = 'suspended') = (suspended_at IS NOT NULL)", name="suspended_at_iff_suspended"
         ),
+        # /admin/accounts pages newest first, all or by status (0014).
+        Index("ix_accounts_created_at_id", text("created_at DESC"), text("id DESC")),
+        Index(
+            "ix_accounts_status_created_at_id", "status", text("created_at DESC"), text("id DESC")
+        ),
         # Migration 0003: normalized shape and valid check digits (cnpj_is_valid() is a SQL
         # function created by that migration; status moves are checked by triggers, 0004).
         CheckConstraint(

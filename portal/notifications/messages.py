@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from portal.accounts.labels import ROLE_LABELS
+from portal.accounts.labels import ROLE_LABELS, STATUS_LABELS
 
 KIND_MESSAGES = {
     "member.role_changed": _l("%(actor_name)s changed your role in %(account_name)s to %(role)s."),
@@ -22,6 +22,7 @@ KIND_MESSAGES = {
     "member.left": _l("%(member_name)s left %(account_name)s."),
     "member.joined": _l("%(member_name)s joined %(account_name)s as %(role)s."),
     "invitation.accepted": _l("%(member_name)s accepted the invitation to %(account_name)s."),
+    "account.status_changed": _l("The status of %(account_name)s is now: %(status)s."),
 }
 
 
@@ -35,6 +36,8 @@ class _Params(dict):
 def _display(key: str, value: Any) -> str:
     if key == "role" and isinstance(value, str) and value in ROLE_LABELS:
         return str(ROLE_LABELS[value])
+    if key == "status" and isinstance(value, str) and value in STATUS_LABELS:
+        return str(STATUS_LABELS[value])
     if value is None:
         return "…"
     return str(value)

@@ -18,6 +18,7 @@ PARAMS = {
     "actor_name": "Olga",
     "member_name": "Maria",
     "role": "billing",
+    "status": "suspended",  # account.status_changed
 }
 
 

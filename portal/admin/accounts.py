@@ -1,0 +1,85 @@
+"""Forms of the organizations page (/admin/accounts): the shape of the input only; the
+rules (which move is allowed, the required suspension reason) live in the services."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional, ValidationError
+
+from portal.accounts.labels import STATUS_LABELS
+from portal.admin.services import STATUSES
+from portal.audit_log.services import Cursor
+from portal.errors import Invalid
+
+
+class StatusField(SelectField):
+    """The status filter; an unknown value gets validate_status's translated message."""
+
+    def pre_validate(self, form):
+        return None
+
+
+class AccountFilterForm(FlaskForm):
+    """The list's filters: a GET form (no CSRF: it only reads), kept in the URL."""
+
+    class Meta:
+        csrf = False
+
+    status = StatusField(_l("Status"), validators=[Optional()])
+    q = StringField(_l("Name or CNPJ"), validators=[Optional(), Length(max=120)])
+    before = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = [("", _l("All statuses"))] + [(s, STATUS_LABELS[s]) for s in STATUSES]
+
+    def validate_status(self, field) -> None:
+        if field.data and field.data not in STATUSES:
+            raise ValidationError(_l("Choose one of the statuses in the list."))
+
+    def cursor(self) -> Cursor | None:
+        token = (self.before.data or "").strip()
+        if not token:
+            return None
+        try:
+            return Cursor.decode(token)
+        except Invalid as exc:
+            self.before.errors = [exc.message]
+            raise
+
+    def query_args(self) -> dict:
+        """The filters as query-string arguments (the "Older" link keeps them)."""
+        args = {}
+        if self.status.data:
+            args["status"] = self.status.data
+        q = (self.q.data or "").strip()
+        if q:
+            args["q"] = q
+        return args
+
+
+class StatusForm(FlaskForm):
+    """Approve, activate, suspend (with its reason) or reactivate one organization."""
+
+    reason = TextAreaField(_l("Reason for the suspension"))
+    # The list's URL with its filters, to return to without JavaScript.
+    back = HiddenField()
+
+    def back_url(self) -> str:
+        """``back`` when it is the list page itself (never another site), else the list."""
+        base = url_for("admin.accounts")
+        value = (self.back.data or "").strip()
+        parts = urlsplit(value)
+        if value and not parts.scheme and not parts.netloc and parts.path == base:
+            return f"{base}?{parts.query}" if parts.query else base
+        return base
+
+
+def list_url(args: dict) -> str:
+    base = url_for("admin.accounts")
+    return f"{base}?{urlencode(args)}" if args else base
