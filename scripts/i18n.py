@@ -38,6 +38,16 @@ METHODS = [
 ]
 
 
+SKIPPED_DIRS = {"instance", "node_modules", "__pycache__", "translations", "migrations"}
+
+
+def _walk_into(dirpath: str) -> bool:
+    """Babel's default skips every folder whose name starts with "_" or ".", which would
+    hide templates/_macros/; skip only hidden and generated folders."""
+    name = Path(dirpath).name
+    return not name.startswith(".") and name not in SKIPPED_DIRS
+
+
 def extract() -> Catalog:
     """Every translatable message in portal/ and templates/."""
     catalog = Catalog(project="primecloud-portal", fuzzy=False)
@@ -47,6 +57,7 @@ def extract() -> Catalog:
         keywords=KEYWORDS,
         options_map={"templates/**": {"extensions": "jinja2.ext.do"}},
         strip_comment_tags=True,
+        directory_filter=_walk_into,
     ):
         filename, lineno, msgid, comments, context = message
         catalog.add(msgid, locations=[(filename, lineno)], auto_comments=comments, context=context)
