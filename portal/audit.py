@@ -6,8 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from flask import has_request_context, request
-
+from portal import clock
 from portal.extensions import db
 from portal.models import AuditLog, User
 
@@ -52,13 +51,6 @@ class Action(StrEnum):
     QUOTA_REJECTED = "quota.rejected"
 
 
-def client_ip() -> str | None:
-    """The caller's address (ProxyFix, when configured, has already applied X-Forwarded-For)."""
-    if not has_request_context():
-        return None
-    return request.remote_addr
-
-
 def record(
     actor: User | None,
     action: Action | str,
@@ -70,16 +62,21 @@ def record(
     ip: str | None = None,
     **details: Any,
 ) -> AuditLog:
-    """Add an audit row to the current transaction (the caller commits)."""
+    """Add an audit row to the current transaction (the caller commits).
+
+    ``ip`` is the caller's to give (a route passes ``portal.web.client_ip()``): services
+    never read the request. Most callers go through :func:`portal.events.emit`."""
     row = AuditLog(
         account_id=account_id,
         actor_id=actor.id if actor is not None else None,
         action=str(action),
         target_type=target_type,
         target_id=None if target_id is None else str(target_id),
-        target_label=target_label,
-        ip=ip if ip is not None else client_ip(),
+        target_label=None if target_label is None else target_label[:255],
+        ip=ip,
         details=details,
     )
+    if clock.traveling():
+        row.created_at = clock.now()
     db.session.add(row)
     return row

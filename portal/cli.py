@@ -31,7 +31,7 @@ def outbox_deliver(limit: int) -> None:
 @with_appcontext
 def create_admin(email: str, name: str | None, password: str | None) -> None:
     """Create a platform admin, or promote an existing user."""
-    from portal import audit
+    from portal import events
     from portal.audit import Action
     from portal.users import services
 
@@ -53,13 +53,7 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
             raise click.ClickException(exc.message) from None
     if not user.is_platform_admin:
         user.is_platform_admin = True
-        audit.record(
-            None,
-            Action.USER_PROMOTED_ADMIN,
-            target_type="user",
-            target_id=user.id,
-            target_label=user.email,
-        )
+        events.emit(None, Action.USER_PROMOTED_ADMIN, user)
     db.session.commit()
     click.echo(f"{user.email} is a platform admin")
 

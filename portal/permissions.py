@@ -1,20 +1,31 @@
-"""Who may do what inside an account: DOMAIN.md's role table, checked in one place.
+"""Who may do what: every access check of the portal, in one place.
 
-Services call :func:`require`; templates call ``can(membership, "members:manage")``.
+- inside an account, DOMAIN.md's role table (:data:`ROLE_PERMISSIONS`), checked by
+  :func:`require` (the account) and :func:`require_object` (one of its objects);
+- which roles a manager may hand out or act on (:func:`grantable_roles`,
+  :func:`can_manage_role`);
+- platform staff (:func:`require_platform_admin`);
+- ids that can exist at all (:func:`check_id`).
+
 A person who is not a member of the account gets NotFound (its existence is not revealed);
 a member whose role lacks the permission gets NotAllowed. Platform admins are not members
-of anything by default and act through /admin.
+of anything by default and act through /admin. Templates never restate a rule: they read
+``can(membership, "members:manage")`` or the per-row flags services compute with these.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any, TypeVar
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.errors import NotAllowed, NotFound
 from portal.extensions import db
 from portal.models import Account, AccountMember, Role, User
+
+M = TypeVar("M")
 
 
 class Permission(StrEnum):
@@ -44,6 +55,8 @@ MANAGEABLE_ROLES: dict[Role, frozenset[Role]] = {
     Role.ADMIN: frozenset({Role.ADMIN, Role.MEMBER, Role.BILLING, Role.VIEWER}),
 }
 
+STAFF_ONLY = _l("This area is for PrimeCloud staff.")
+
 
 def allows(role: str | Role | None, permission: Permission | str) -> bool:
     if role is None:
@@ -56,13 +69,20 @@ def can_manage_role(actor_role: str | Role, role: str | Role) -> bool:
     return Role(role) in MANAGEABLE_ROLES.get(Role(actor_role), frozenset())
 
 
+def grantable_roles(actor_role: str | Role) -> list[str]:
+    """The roles ``actor_role`` may hand out, in the role table's order."""
+    return [r.value for r in Role if can_manage_role(actor_role, r)]
+
+
 def can(membership: AccountMember | None, permission: Permission | str) -> bool:
     """For templates: show a control only when the service would allow the action."""
     return membership is not None and allows(membership.role, permission)
 
 
-# Ids are PostgreSQL bigints: a larger number in a URL can match nothing, and psycopg would
-# refuse to send it (a 500), so it is simply not found.
+# ------------------------------------------------------------------------------ ids ---
+# Ids are PostgreSQL bigints: a larger number can match nothing, and psycopg would refuse
+# to send it (a 500), so it is simply not found. URLs are bounded by the <int:> converter;
+# this covers every other caller (forms, CLI).
 MAX_ID = 2**63 - 1
 
 
@@ -70,14 +90,25 @@ def id_in_range(value: int) -> bool:
     return 0 < value <= MAX_ID
 
 
-def membership_of(user: User, account_id: int) -> AccountMember | None:
-    return db.session.scalar(
-        select(AccountMember).where(
-            AccountMember.account_id == account_id, AccountMember.user_id == user.id
-        )
-    )
+def check_id(value: int) -> int:
+    """``value`` if it can be an id, else NotFound."""
+    if not isinstance(value, int) or not id_in_range(value):
+        raise NotFound()
+    return value
 
 
+# -------------------------------------------------------------------- platform staff ---
+def is_platform_admin(user: User | None) -> bool:
+    return bool(getattr(user, "is_platform_admin", False))
+
+
+def require_platform_admin(user: User | None) -> None:
+    """Platform admins only; a customer gets a 403 that says the area is for staff."""
+    if not is_platform_admin(user):
+        raise NotAllowed(str(STAFF_ONLY))
+
+
+# ---------------------------------------------------------------------- an account ---
 def require(
     user: User, account_id: int, permission: Permission | str, *, lock: bool = False
 ) -> tuple[Account, AccountMember]:
@@ -87,8 +118,7 @@ def require(
     (the same answer, so another organization's ids reveal nothing), NotAllowed when the
     role lacks the permission. ``lock=True`` locks the account row (FOR UPDATE) for
     changes that must serialize per account."""
-    if not id_in_range(account_id):
-        raise NotFound()
+    check_id(account_id)
     stmt = (
         select(Account, AccountMember)
         .join(AccountMember, AccountMember.account_id == Account.id)
@@ -105,3 +135,43 @@ def require(
     if not allows(membership.role, permission):
         raise NotAllowed()
     return account, membership
+
+
+def require_object(
+    user: User,
+    account_id: int,
+    permission: Permission | str,
+    model: type[M],
+    *where: Any,
+    object_id: int | None = None,
+    lock: bool = False,
+    join: tuple | None = None,
+) -> tuple[Account, AccountMember, M]:
+    """The account, the user's membership and one object of that account: ``model`` with
+    ``object_id`` (or matching ``where``) whose ``account_id`` is the account's.
+
+    Another account's object, a missing one or an impossible id are all NotFound (after
+    the permission: a role that may not act gets 403 whatever it names). ``lock=True``
+    locks the account row and the object's row, in that order (one lock order everywhere,
+    so two requests never deadlock). ``join=(Other, onclause)`` loads a related row with it:
+    the third value is then ``(obj, other)``."""
+    account, membership = require(user, account_id, permission, lock=lock)
+    conditions = [model.account_id == account.id, *where]
+    if object_id is not None:
+        conditions.append(model.id == check_id(object_id))
+    if join is not None:
+        other, onclause = join
+        stmt = select(model, other).join(other, onclause).where(*conditions)
+        if lock:
+            stmt = stmt.with_for_update(of=model)
+        row = db.session.execute(stmt).first()
+        if row is None:
+            raise NotFound()
+        return account, membership, tuple(row)
+    stmt = select(model).where(*conditions)
+    if lock:
+        stmt = stmt.with_for_update()
+    obj = db.session.scalar(stmt)
+    if obj is None:
+        raise NotFound()
+    return account, membership, obj

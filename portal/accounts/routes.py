@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_babel import format_decimal, gettext
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from portal import htmx
+from portal import web
 from portal.accounts import labels, services
 from portal.accounts.forms import AccountForm, CNPJForm
 from portal.errors import Invalid
@@ -27,15 +27,6 @@ def label_helpers():
     }
 
 
-def form_error(form, exc: Invalid) -> None:
-    """Put a service's Invalid next to its field (or above the form)."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
@@ -43,11 +34,11 @@ def new():
     if form.validate_on_submit():
         try:
             account = services.create_account(
-                current_user._get_current_object(), form.name.data, form.cnpj.data
+                web.actor(), form.name.data, form.cnpj.data, ip=web.client_ip()
             )
         except Invalid as exc:
             db.session.rollback()
-            form_error(form, exc)
+            web.form_error(form, exc)
         else:
             db.session.commit()
             flash(
@@ -82,8 +73,8 @@ def check_cnpj():
 @bp.get("/<int:account_id>/")
 @login_required
 def dashboard(account_id: int):
-    data = services.dashboard(current_user._get_current_object(), account_id)
-    response = htmx.render(
+    data = services.dashboard(web.actor(), account_id)
+    response = web.render(
         "accounts/dashboard.html",
         "accounts/_dashboard.html",
         d=data,

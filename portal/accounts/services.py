@@ -5,12 +5,13 @@ No request, flash, current_user or commit here: the caller owns the transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit, cnpj
+from portal import clock, cnpj, events
 from portal.audit import Action
 from portal.errors import Invalid
 from portal.extensions import db
@@ -48,6 +49,27 @@ def check_not_suspended(account: Account, field: str | None = None) -> None:
         raise Invalid(str(SUSPENDED), field=field)
 
 
+def set_status(
+    account: Account, status: str, *, reason: str | None = None, when: datetime | None = None
+) -> None:
+    """Move ``account`` to ``status`` with the columns the database ties to it (the one
+    place that knows them: the admin's moves, the demo seed and the test factories use it).
+    Whether the move is allowed is ``portal.states.ACCOUNT``'s and the database's to say."""
+    when = when or clock.now()
+    account.status = status
+    if status == AccountStatus.APPROVED:
+        account.approved_at = when
+    elif status == AccountStatus.ACTIVE:
+        # The first activation is kept (as the subscription trigger does); a reactivation
+        # lifts the suspension: the CHECK ties suspended_at to the 'suspended' status.
+        account.activated_at = account.activated_at or when
+        account.suspended_at = None
+        account.suspension_reason = None
+    elif status == AccountStatus.SUSPENDED:
+        account.suspended_at = when
+        account.suspension_reason = reason
+
+
 def check_cnpj(value: str | None) -> str:
     """The normalized CNPJ if it is valid and not yet registered, else Invalid(field="cnpj")."""
     try:
@@ -59,7 +81,7 @@ def check_cnpj(value: str | None) -> str:
     return number
 
 
-def create_account(user: User, name: str, cnpj_value: str) -> Account:
+def create_account(user: User, name: str, cnpj_value: str, *, ip: str | None = None) -> Account:
     """A new organization, pending review, with ``user`` as its owner."""
     name = " ".join((name or "").split())
     if not 2 <= len(name) <= 120:
@@ -80,15 +102,13 @@ def create_account(user: User, name: str, cnpj_value: str) -> Account:
         raise
     db.session.add(AccountMember(account_id=account.id, user_id=user.id, role=Role.OWNER.value))
     user.last_account_id = account.id
-    audit.record(
+    events.emit(
         user,
         Action.ACCOUNT_CREATED,
-        account_id=account.id,
-        target_type="account",
-        target_id=account.id,
-        target_label=account.name,
-        name=account.name,
-        cnpj=account.cnpj,
+        account,
+        account=account,
+        ip=ip,
+        details={"name": account.name, "cnpj": account.cnpj},
     )
     db.session.flush()
     return account

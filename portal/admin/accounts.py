@@ -3,7 +3,7 @@ rules (which move is allowed, the required suspension reason) live in the servic
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
@@ -12,9 +12,8 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from portal.accounts.labels import STATUS_LABELS
-from portal.admin.services import STATUSES
-from portal.audit_log.services import Cursor
-from portal.errors import Invalid
+from portal.admin.services import ORDER, STATUSES
+from portal.pagination import ListForm
 
 
 class StatusField(SelectField):
@@ -24,15 +23,12 @@ class StatusField(SelectField):
         return None
 
 
-class AccountFilterForm(FlaskForm):
-    """The list's filters: a GET form (no CSRF: it only reads), kept in the URL."""
+class AccountFilterForm(ListForm):
+    """The list's filters, kept in the URL."""
 
-    class Meta:
-        csrf = False
-
+    keyset = ORDER
     status = StatusField(_l("Status"), validators=[Optional()])
     q = StringField(_l("Name or CNPJ"), validators=[Optional(), Length(max=120)])
-    before = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -41,26 +37,6 @@ class AccountFilterForm(FlaskForm):
     def validate_status(self, field) -> None:
         if field.data and field.data not in STATUSES:
             raise ValidationError(_l("Choose one of the statuses in the list."))
-
-    def cursor(self) -> Cursor | None:
-        token = (self.before.data or "").strip()
-        if not token:
-            return None
-        try:
-            return Cursor.decode(token)
-        except Invalid as exc:
-            self.before.errors = [exc.message]
-            raise
-
-    def query_args(self) -> dict:
-        """The filters as query-string arguments (the "Older" link keeps them)."""
-        args = {}
-        if self.status.data:
-            args["status"] = self.status.data
-        q = (self.q.data or "").strip()
-        if q:
-            args["q"] = q
-        return args
 
 
 class StatusForm(FlaskForm):
@@ -78,8 +54,3 @@ class StatusForm(FlaskForm):
         if value and not parts.scheme and not parts.netloc and parts.path == base:
             return f"{base}?{parts.query}" if parts.query else base
         return base
-
-
-def list_url(args: dict) -> str:
-    base = url_for("admin.accounts")
-    return f"{base}?{urlencode(args)}" if args else base

@@ -5,25 +5,32 @@ log is /admin/audit (portal.audit_log)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from portal import htmx
+from portal import web
 from portal.accounts.labels import account_status_label
 from portal.admin import services
-from portal.admin.accounts import AccountFilterForm, StatusForm, list_url
-from portal.audit_log import services as audit_services
-from portal.errors import Invalid
-from portal.extensions import db
+from portal.admin.accounts import AccountFilterForm, StatusForm
+from portal.permissions import require_platform_admin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def staff_only():
+    """Every /admin page is for platform admins: visitors log in, customers get a 403."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        require_platform_admin(web.actor())
 
 
 @bp.get("/")
 @login_required
 def index():
-    overview = services.overview(current_user._get_current_object())
+    overview = services.overview(web.actor())
     return render_template("admin/index.html", overview=overview)
 
 
@@ -36,88 +43,67 @@ def index():
 
 ACCOUNTS_PAGE = "admin/accounts.html"
 ACCOUNTS_LIST = "admin/_accounts_list.html"
-ACCOUNT_ROW = "admin/_account_row.html"
-
-
-def _me():
-    return current_user._get_current_object()
-
-
-def _accounts_page_size() -> int:
-    return int(current_app.config.get("ADMIN_ACCOUNTS_PAGE_SIZE", services.ACCOUNTS_PAGE_SIZE))
 
 
 @bp.get("/accounts")
 @login_required
 def accounts():
-    me = _me()
-    audit_services.require_platform_admin(me)
     form = AccountFilterForm(formdata=request.args)
+    ok, cursor = form.parse()
     listing = None
-    if form.validate():
-        try:
-            cursor = form.cursor()
-        except Invalid:
-            cursor = False  # its message is shown with the filters (422)
-        if cursor is not False:
-            listing = services.list_accounts(
-                me,
-                status=form.status.data or None,
-                q=form.q.data,
-                before=cursor,
-                limit=_accounts_page_size(),
-            )
-    args = form.query_args()
-    next_url = None
-    if listing is not None and listing.next_cursor is not None:
-        next_url = list_url({**args, "before": listing.next_cursor.encode()})
-    return htmx.render(
+    if ok:
+        listing = services.list_accounts(
+            web.actor(),
+            status=form.status.data or None,
+            q=form.q.data,
+            before=cursor,
+            limit=web.page_size("ADMIN_ACCOUNTS_PAGE_SIZE", services.ACCOUNTS_PAGE_SIZE),
+        )
+    return web.render(
         ACCOUNTS_PAGE,
         ACCOUNTS_LIST,
-        status=200 if listing is not None else 422,
+        200 if listing is not None else 422,
         form=form,
         listing=listing,
-        next_url=next_url,
-        newest_url=list_url(args),
-        filtered=bool(args),
-        paged=bool(form.before.data),
+        links=form.links(url_for("admin.accounts"), listing),
         back=request.full_path.rstrip("?"),
     )
 
 
-def _status_message(account) -> str:
-    return gettext(
-        "%(name)s is now %(status)s.",
-        name=account.name,
-        status=account_status_label(account.status),
-    )
+def _refused_page(errors: dict, *, account_id: int, error_field=None, extra=None):
+    """Without JavaScript, a refused move shows the organization as it is now, with the
+    message next to the field (422)."""
+    row = services.get_account_row(web.actor(), account_id)
+    return render_template(
+        "admin/accounts_action.html",
+        a=row,
+        row_error=errors.get(row.dom_id),
+        error_field=error_field,
+        **(extra or {}),
+    ), 422
+
+
+ACCOUNT = web.Rows(
+    template="admin/_account_row.html",
+    name="a",
+    reload=lambda account_id: services.get_account_row(web.actor(), account_id),
+    page=_refused_page,
+)
 
 
 @bp.post("/accounts/<int:account_id>/<any(approve, activate, suspend, reactivate):action>")
 @login_required
 def account_action(account_id: int, action: str):
-    me = _me()
     form = StatusForm()
     back = form.back_url()
-    try:
-        account = services.change_status(me, account_id, action, form.reason.data)
-    except Invalid as exc:
-        db.session.rollback()
-        row = services.get_account_row(me, account_id)
-        context = {
-            "a": row,
-            "back": back,
-            "row_error": exc.message,
-            "error_field": exc.field,
-            "reason_value": form.reason.data or "",
-        }
-        if htmx.is_partial():
-            return render_template(ACCOUNT_ROW, **context), 422
-        return render_template("admin/accounts_action.html", **context), 422
-    db.session.commit()
-    message = _status_message(account)
-    if htmx.is_partial():
-        row = services.get_account_row(me, account_id)
-        return render_template(ACCOUNT_ROW, a=row, back=back, row_message=message)
-    flash(message, "success")
-    return redirect(back)
+    return ACCOUNT.act(
+        lambda: services.change_status(
+            web.actor(), account_id, action, form.reason.data, ip=web.client_ip()
+        ),
+        done=lambda a: gettext(
+            "%(name)s is now %(status)s.", name=a.name, status=account_status_label(a.status)
+        ),
+        back=back,
+        ids={"account_id": account_id},
+        extra={"back": back, "reason_value": form.reason.data or ""},
+    )

@@ -6,26 +6,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_babel import gettext
-from sqlalchemy import func, or_, select, tuple_
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from portal.audit import Action, record
+from portal import events, links, states
+from portal.accounts.services import set_status
+from portal.audit import Action
 from portal.audit_log import services as audit_services
 from portal.errors import Invalid, NotFound
+from portal.events import OWNERS
 from portal.extensions import db
-from portal.models import (
-    Account,
-    AccountMember,
-    AccountStatus,
-    EmailOutbox,
-    QuotaRequest,
-    Role,
-    User,
-)
-from portal.notifications.services import notify
+from portal.models import Account, AccountMember, AccountStatus, EmailOutbox, QuotaRequest, User
+from portal.pagination import Cursor, Key, Keyset, Page
+from portal.permissions import check_id, require_platform_admin
 
 LATEST_EVENTS = 10
 
@@ -47,7 +44,7 @@ def overview(user: User) -> Overview:
     """Counts and the latest audit events. Three queries: accounts grouped by status; the
     pending quota requests and the outbox's queued and failed emails in one statement of
     scalar subqueries (each reads a partial index); the latest events."""
-    audit_services.require_platform_admin(user)
+    require_platform_admin(user)
     by_status = {s.value: 0 for s in AccountStatus}
     for status, count in db.session.execute(
         select(Account.status, func.count()).group_by(Account.status)
@@ -75,26 +72,37 @@ def overview(user: User) -> Overview:
 
 # ---------------------------------------------------------------- organizations page ---
 # /admin/accounts: every organization with its member count, newest first, paginated by
-# keyset on (created_at DESC, id DESC); and the platform admin's status moves.
+# keyset on (created_at DESC, id DESC); and the platform admin's status moves, which are
+# exactly portal.states.ACCOUNT's.
 
 ACCOUNTS_PAGE_SIZE = 25
 STATUSES = tuple(s.value for s in AccountStatus)
 REASON_MAX = 1000
+ACTIONS = tuple(states.ACCOUNT.moves)
+ORDER = Keyset(Key(Account.created_at), Key(Account.id))
 
-# action → (the statuses it leaves from, the status it reaches): exactly DOMAIN.md's moves
-# that a platform admin makes (approved → active also happens with a first subscription).
-MOVES: dict[str, tuple[tuple[str, ...], str]] = {
-    "approve": (("pending",), "approved"),
-    "activate": (("approved",), "active"),
-    "suspend": (("approved", "active"), "suspended"),
-    "reactivate": (("suspended",), "active"),
+
+@dataclass(frozen=True)
+class MoveButton:
+    """How the list offers one move: its button, and whether it needs a reason."""
+
+    action: str
+    label: str
+    needs_reason: bool = False
+    danger: bool = False
+
+
+MOVE_BUTTONS = {
+    "approve": MoveButton("approve", _l("Approve")),
+    "activate": MoveButton("activate", _l("Activate")),
+    "suspend": MoveButton("suspend", _l("Suspend"), needs_reason=True, danger=True),
+    "reactivate": MoveButton("reactivate", _l("Reactivate")),
 }
-ACTIONS = tuple(MOVES)
 
 
 def allowed_actions(status: str) -> list[str]:
-    """The actions offered for an organization in ``status`` (in MOVES' order)."""
-    return [action for action, (sources, _target) in MOVES.items() if status in sources]
+    """The actions offered for an organization in ``status`` (in the machine's order)."""
+    return states.ACCOUNT.actions_from(status)
 
 
 @dataclass(frozen=True)
@@ -113,14 +121,16 @@ class AccountRow:
     suspension_reason: str | None = None
 
     @property
+    def dom_id(self) -> str:
+        return f"account-{self.id}"
+
+    @property
     def actions(self) -> list[str]:
         return allowed_actions(self.status)
 
-
-@dataclass
-class AccountsPage:
-    rows: list[AccountRow]
-    next_cursor: audit_services.Cursor | None
+    @property
+    def moves(self) -> list[MoveButton]:
+        return [MOVE_BUTTONS[a] for a in self.actions]
 
 
 def _member_count():
@@ -165,11 +175,11 @@ def list_accounts(
     *,
     status: str | None = None,
     q: str | None = None,
-    before: audit_services.Cursor | None = None,
+    before: Cursor | None = None,
     limit: int = ACCOUNTS_PAGE_SIZE,
-) -> AccountsPage:
+) -> Page[AccountRow]:
     """A page of organizations, newest first, with member counts. One query."""
-    audit_services.require_platform_admin(actor)
+    require_platform_admin(actor)
     stmt = _rows_statement()
     if status:
         if status not in STATUSES:
@@ -178,31 +188,16 @@ def list_accounts(
     q = (q or "").strip()
     if q:
         stmt = stmt.where(_search(q))
-    if before is not None:
-        stmt = stmt.where(tuple_(Account.created_at, Account.id) < (before.created_at, before.id))
-    stmt = stmt.order_by(Account.created_at.desc(), Account.id.desc()).limit(limit + 1)
-    rows = [AccountRow(*r) for r in db.session.execute(stmt)]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = None
-    if more and rows:
-        cursor = audit_services.Cursor(created_at=rows[-1].created_at, id=rows[-1].id)
-    return AccountsPage(rows=rows, next_cursor=cursor)
+    page = ORDER.page(stmt, before, limit)
+    page.rows = [AccountRow(*r) for r in page.rows]
+    return page
 
 
-def _valid_id(account_id: int) -> None:
-    if not 0 < account_id < 2**63:  # beyond bigint psycopg refuses to send it (a 500)
-        raise NotFound()
-
-
-def get_account_row(actor: User, account_id: int) -> AccountRow:
-    """One organization as the list shows it (one query)."""
-    audit_services.require_platform_admin(actor)
-    _valid_id(account_id)
-    row = db.session.execute(_rows_statement().where(Account.id == account_id)).first()
-    if row is None:
-        raise NotFound()
-    return AccountRow(*row)
+def get_account_row(actor: User, account_id: int) -> AccountRow | None:
+    """One organization as the list shows it (one query); None if there is none."""
+    require_platform_admin(actor)
+    row = db.session.execute(_rows_statement().where(Account.id == check_id(account_id))).first()
+    return AccountRow(*row) if row is not None else None
 
 
 def _refusal(account: Account, action: str) -> str:
@@ -229,28 +224,30 @@ def _refusal(account: Account, action: str) -> str:
     return messages[action] % {"name": account.name, "status": account_status_label(account.status)}
 
 
-def change_status(actor: User, account_id: int, action: str, reason: str | None = None) -> Account:
-    """Move an organization as ``action`` says (see MOVES), under a lock of its row.
+def change_status(
+    actor: User, account_id: int, action: str, reason: str | None = None, *, ip: str | None = None
+) -> AccountRow:
+    """Move an organization as ``action`` says (``portal.states.ACCOUNT``), under a lock of
+    its row; returns the organization as the list shows it now.
 
     Writes the audit row and notifies the organization's owners in the caller's
     transaction. A move the current status does not allow (a stale page), a suspension
     without a reason or an unknown action is Invalid, with nothing written."""
-    audit_services.require_platform_admin(actor)
-    if action not in MOVES:
+    require_platform_admin(actor)
+    if action not in states.ACCOUNT.moves:
         raise Invalid(gettext("This action does not exist."), field="status")
-    _valid_id(account_id)
     # FOR UPDATE: two admins acting at once take turns; the second sees the first's result.
     account = db.session.scalar(
         select(Account)
-        .where(Account.id == account_id)
+        .where(Account.id == check_id(account_id))
         .with_for_update()
         .execution_options(populate_existing=True)
     )
     if account is None:
         raise NotFound()
-    sources, target = MOVES[action]
-    if account.status not in sources:
+    if not states.ACCOUNT.allows(action, account.status):
         raise Invalid(_refusal(account, action), field="status")
+    target = states.ACCOUNT.target(action)
     reason = (reason or "").strip()
     if action == "suspend":
         if not reason:
@@ -264,24 +261,11 @@ def change_status(actor: User, account_id: int, action: str, reason: str | None 
         reason = ""
 
     previous = account.status
-    now = datetime.now(UTC)
     try:
         # A savepoint around the change: should the database's own state machine refuse
         # it (a CheckViolation), the session stays usable and the account reads as before.
         with db.session.begin_nested():
-            account.status = target
-            if target == "approved":
-                account.approved_at = now
-            elif target == "active":
-                # The first activation is kept (as the subscription trigger does); a
-                # reactivation lifts the suspension: the CHECK ties suspended_at to the
-                # 'suspended' status.
-                account.activated_at = account.activated_at or now
-                account.suspended_at = None
-                account.suspension_reason = None
-            elif target == "suspended":
-                account.suspended_at = now
-                account.suspension_reason = reason
+            set_status(account, target, reason=reason or None)
             db.session.flush()
     except IntegrityError as exc:
         raise Invalid(_refusal(account, action), field="status") from exc
@@ -289,27 +273,16 @@ def change_status(actor: User, account_id: int, action: str, reason: str | None 
     details = {"from": previous, "to": target}
     if reason:
         details["reason"] = reason
-    record(
+    events.emit(
         actor,
         Action.ACCOUNT_STATUS_CHANGED,
-        account_id=account.id,
-        target_type="account",
-        target_id=account.id,
-        target_label=account.name,
-        **details,
+        account,
+        account=account,
+        ip=ip,
+        details=details,
+        notify=OWNERS,
+        link=links.dashboard(account.id),
+        params={"status": target},
     )
-    owners = db.session.scalars(
-        select(AccountMember.user_id).where(
-            AccountMember.account_id == account.id, AccountMember.role == Role.OWNER.value
-        )
-    )
-    for user_id in owners:
-        notify(
-            user_id,
-            "account.status_changed",
-            account_id=account.id,
-            link=f"/accounts/{account.id}/",
-            account_name=account.name,
-            status=target,
-        )
-    return account
+    db.session.flush()
+    return get_account_row(actor, account.id)

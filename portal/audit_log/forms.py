@@ -7,14 +7,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, SelectField, StringField
+from wtforms import Field, SelectField, StringField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from portal.audit import Action
 from portal.audit_log import messages
-from portal.audit_log.services import SYSTEM, Cursor, Filters, day_bounds
-from portal.errors import Invalid
+from portal.audit_log.services import ORDER, SYSTEM, Filters, day_bounds
+from portal.pagination import ListForm
 
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
@@ -22,6 +21,8 @@ LATEST = date(2100, 12, 31)
 
 class DayField(StringField):
     """A calendar day, YYYY-MM-DD (what <input type="date"> sends)."""
+
+    keeps_raw = True
 
     def process_formdata(self, valuelist):
         self.data = None
@@ -58,14 +59,11 @@ def _action_choices():
     return [("", _l("All actions"))] + [(a.value, messages.label(a.value)) for a in Action]
 
 
-class _AuditFilterForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET form that only reads
-
+class _AuditFilterForm(ListForm):
+    keyset = ORDER
     action = ChoiceField(_l("Action"), validators=[Optional()])
     date_from = DayField(_l("From"), name="from", validators=[Optional()])
     date_to = DayField(_l("To"), name="to", validators=[Optional()])
-    before = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,30 +73,9 @@ class _AuditFilterForm(FlaskForm):
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end date must not be before the start date."))
 
-    def cursor(self) -> Cursor | None:
-        token = (self.before.data or "").strip()
-        if not token:
-            return None
-        try:
-            return Cursor.decode(token)
-        except Invalid as exc:
-            self.before.errors = [exc.message]
-            raise
-
     def _common(self, tz_name: str) -> dict:
         since, until = day_bounds(self.date_from.data, self.date_to.data, tz_name)
         return {"action": self.action.data or None, "since": since, "until": until}
-
-    def query_args(self) -> dict:
-        """The filters as query-string arguments (for links: next page, CSV export)."""
-        args = {}
-        for f in self:
-            if f.name == "before":
-                continue
-            value = f._value() if isinstance(f, DayField) else f.data
-            if value not in (None, ""):
-                args[f.name] = value
-        return args
 
 
 class AccountAuditFilterForm(_AuditFilterForm):

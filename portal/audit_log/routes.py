@@ -8,25 +8,19 @@ are plain GET requests. Reading writes nothing, not even an audit row.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
+from flask import Blueprint, Response, request, stream_with_context, url_for
 from flask_babel import get_timezone, gettext
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from portal import htmx
+from portal import clock, web
 from portal.audit_log import export, services
 from portal.audit_log.forms import AccountAuditFilterForm, AdminAuditFilterForm
-from portal.errors import Invalid
+from portal.permissions import require_platform_admin
 
 bp = Blueprint("audit_log", __name__)
 
 PAGE = {"account": "audit/account.html", "admin": "audit/admin.html"}
 PARTIAL = "audit/_log.html"
-
-
-def _me():
-    return current_user._get_current_object()
 
 
 def _tz_name() -> str:
@@ -35,44 +29,21 @@ def _tz_name() -> str:
 
 
 def _page_size() -> int:
-    return int(current_app.config.get("AUDIT_PAGE_SIZE", services.PAGE_SIZE))
+    return web.page_size("AUDIT_PAGE_SIZE", services.PAGE_SIZE)
 
 
-def _parse(form) -> tuple[bool, services.Cursor | None]:
-    """Validate the filters and the page cursor; (ok, cursor)."""
-    ok = form.validate()
-    try:
-        cursor = form.cursor()
-    except Invalid:
-        return False, None
-    return ok, cursor
-
-
-def _render(kind: str, form, page: services.Page | None, list_url: str, csv_url: str, **extra):
-    args = form.query_args()
-    next_url = None
-    if page is not None and page.next_cursor is not None:
-        next_url = f"{list_url}?" + _qs({**args, "before": page.next_cursor.encode()})
-    context = {
-        "form": form,
-        "listing": page,
-        "list_url": list_url,
-        "next_url": next_url,
-        "newest_url": f"{list_url}?{_qs(args)}" if args else list_url,
-        "csv_url": f"{csv_url}?{_qs(args)}" if args else csv_url,
-        "filtered": bool(args),
-        "paged": bool(form.before.data),
-        "show_account": kind == "admin",
+def _render(kind: str, form, page, list_url: str, csv_url: str, **extra):
+    return web.render(
+        PAGE[kind],
+        PARTIAL,
+        200 if page is not None else 422,
+        form=form,
+        listing=page,
+        links=form.links(list_url, page),
+        csv_url=csv_url,
+        show_account=kind == "admin",
         **extra,
-    }
-    status = 200 if page is not None else 422
-    return htmx.render(PAGE[kind], PARTIAL, status=status, **context)
-
-
-def _qs(args: dict) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode(args)
+    )
 
 
 def _csv(entries, filename: str) -> Response:
@@ -85,7 +56,7 @@ def _csv(entries, filename: str) -> Response:
 
 
 def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return clock.now().strftime("%Y%m%d-%H%M%S")
 
 
 # ------------------------------------------------------------------ an organization ---
@@ -95,7 +66,7 @@ def _account_form(log: services.AccountLog) -> AccountAuditFilterForm:
     return form
 
 
-def _render_account(log: services.AccountLog, form, page: services.Page | None):
+def _render_account(log: services.AccountLog, form, page):
     account_id = log.account.id
     return _render(
         "account",
@@ -111,9 +82,9 @@ def _render_account(log: services.AccountLog, form, page: services.Page | None):
 @bp.get("/accounts/<int:account_id>/audit")
 @login_required
 def account_log(account_id: int):
-    log = services.open_account_log(_me(), account_id)
+    log = services.open_account_log(web.actor(), account_id)
     form = _account_form(log)
-    ok, cursor = _parse(form)
+    ok, cursor = form.parse()
     page = None
     if ok:
         page = services.account_page(log, form.filters(_tz_name()), cursor, _page_size())
@@ -123,7 +94,7 @@ def account_log(account_id: int):
 @bp.get("/accounts/<int:account_id>/audit.csv")
 @login_required
 def account_csv(account_id: int):
-    log = services.open_account_log(_me(), account_id)
+    log = services.open_account_log(web.actor(), account_id)
     form = _account_form(log)
     if not form.validate():
         return _render_account(log, form, None)
@@ -133,9 +104,8 @@ def account_csv(account_id: int):
 
 # ---------------------------------------------------------------------- the platform ---
 def _admin_filters(form: AdminAuditFilterForm) -> services.Filters | None:
-    """The admin's filters, resolving the actor's email to a person (422 if nobody)."""
-    if not form.validate():
-        return None
+    """The (validated) admin's filters, resolving the actor's email to a person (422 if
+    nobody has it)."""
     actor_id = None
     email = (form.actor.data or "").strip()
     if email:
@@ -147,7 +117,7 @@ def _admin_filters(form: AdminAuditFilterForm) -> services.Filters | None:
     return form.filters(_tz_name(), actor_id=actor_id)
 
 
-def _render_admin(form: AdminAuditFilterForm, page: services.Page | None):
+def _render_admin(form: AdminAuditFilterForm, page):
     return _render(
         "admin", form, page, url_for("audit_log.admin_log"), url_for("audit_log.admin_csv")
     )
@@ -156,26 +126,22 @@ def _render_admin(form: AdminAuditFilterForm, page: services.Page | None):
 @bp.get("/admin/audit")
 @login_required
 def admin_log():
-    services.require_platform_admin(_me())
+    require_platform_admin(web.actor())
     form = AdminAuditFilterForm(formdata=request.args)
-    filters = _admin_filters(form)
+    ok, cursor = form.parse()
+    filters = _admin_filters(form) if ok else None
     page = None
     if filters is not None:
-        try:
-            cursor = form.cursor()
-        except Invalid:
-            pass  # its message is shown with the filters (422)
-        else:
-            page = services.admin_page(_me(), filters, cursor, _page_size())
+        page = services.admin_page(web.actor(), filters, cursor, _page_size())
     return _render_admin(form, page)
 
 
 @bp.get("/admin/audit.csv")
 @login_required
 def admin_csv():
-    services.require_platform_admin(_me())
+    require_platform_admin(web.actor())
     form = AdminAuditFilterForm(formdata=request.args)
-    filters = _admin_filters(form)
+    filters = _admin_filters(form) if form.validate() else None
     if filters is None:
         return _render_admin(form, None)
-    return _csv(services.admin_entries(_me(), filters), f"primecloud-audit-{_stamp()}.csv")
+    return _csv(services.admin_entries(web.actor(), filters), f"primecloud-audit-{_stamp()}.csv")

@@ -13,17 +13,18 @@ Reading is not a change: nothing here writes an audit row.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import BigInteger, Select, String, case, cast, func, or_, select, tuple_
+from sqlalchemy import BigInteger, Select, String, case, cast, func, or_, select
 from sqlalchemy.orm import aliased
+from werkzeug.routing import BuildError
 
+from portal import links
 from portal.audit_log import messages
-from portal.errors import Invalid, NotAllowed
 from portal.extensions import db
 from portal.models import (
     AccessKey,
@@ -34,39 +35,15 @@ from portal.models import (
     Invitation,
     User,
 )
-from portal.permissions import Permission, require
+from portal.pagination import Cursor, Key, Keyset, Page
+from portal.permissions import Permission, require, require_platform_admin
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SYSTEM = "system"  # the actor filter's value for rows written without an actor
 
-
-# ----------------------------------------------------------------------------- cursor ---
-@dataclass(frozen=True)
-class Cursor:
-    """The last row shown: the next page holds rows strictly before ``(created_at, id)``."""
-
-    created_at: datetime
-    id: int
-
-    def encode(self) -> str:
-        micros = (self.created_at - _EPOCH) // timedelta(microseconds=1)
-        return f"{micros}.{self.id}"
-
-    @classmethod
-    def decode(cls, token: str) -> Cursor:
-        from flask_babel import gettext
-
-        try:
-            micros, row_id = token.split(".")
-            created_at = _EPOCH + timedelta(microseconds=int(micros))
-            ident = int(row_id)
-            if ident <= 0 or ident >= 2**63:
-                raise ValueError(row_id)
-        except (ValueError, OverflowError) as exc:
-            raise Invalid(gettext("This page link is not valid."), field="before") from exc
-        return cls(created_at=created_at, id=ident)
+# Newest first; the last row's (created_at, id) is the cursor.
+ORDER = Keyset(Key(AuditLog.created_at), Key(AuditLog.id))
 
 
 # ---------------------------------------------------------------------------- filters ---
@@ -159,11 +136,10 @@ def _target_ref():
     ).label("target_ref")
 
 
-def entries_statement(
-    account_id: int | None, filters: Filters, before: Cursor | None, limit: int
-) -> Select:
-    """The page query. ``account_id=None`` reads every account's rows and platform events
-    (the admin view; ``filters.account_id`` may narrow it to one organization)."""
+def entries_statement(account_id: int | None, filters: Filters) -> Select:
+    """The list's query, without its order (``ORDER`` pages it). ``account_id=None`` reads
+    every account's rows and platform events (the admin view; ``filters.account_id`` may
+    narrow it to one organization)."""
     log = AuditLog
     actor = aliased(User, name="actor")
     org = aliased(Account, name="org")
@@ -200,9 +176,7 @@ def entries_statement(
         stmt = stmt.where(log.created_at >= filters.since)
     if filters.until is not None:
         stmt = stmt.where(log.created_at < filters.until)
-    if before is not None:
-        stmt = stmt.where(tuple_(log.created_at, log.id) < tuple_(before.created_at, before.id))
-    return stmt.order_by(log.created_at.desc(), log.id.desc()).limit(limit)
+    return stmt
 
 
 @dataclass
@@ -232,10 +206,6 @@ class Entry:
         return cls(**data)
 
     @property
-    def cursor(self) -> Cursor:
-        return Cursor(self.created_at, self.id)
-
-    @property
     def sentence(self) -> str:
         return messages.sentence(self.action, self.target_type, self.target_id, self.target_label)
 
@@ -248,24 +218,17 @@ class Entry:
         return messages.target_text(self.target_type, self.target_id, self.target_label)
 
     def target_path(self) -> str | None:
-        """Where the target lives now, relative to its account's dashboard (``/accounts/<id>/``);
-        None when it no longer exists or is not something the portal shows."""
+        """Where the target lives now; None when it no longer exists or is not something
+        the portal shows."""
         if self.target_ref is None:
             return None
-        from urllib.parse import quote
-
-        if self.target_type == "account":
-            return f"/accounts/{int(self.target_ref)}/"
-        if self.account_id is None:
+        page = TARGET_PAGES.get(self.target_type or "")
+        if page is None or (self.account_id is None and self.target_type != "account"):
             return None
-        base = f"/accounts/{self.account_id}/"
-        return {
-            "member": base + "members",
-            "invitation": base + "invitations",
-            "bucket": base + "buckets/" + quote(self.target_ref, safe=""),
-            "key": base + "keys",
-            "access_key": base + "keys",
-        }.get(self.target_type or "")
+        try:
+            return page(self)
+        except BuildError:  # a page its domain has not registered yet
+            return None
 
     def detail_items(self) -> list[tuple[str, str]]:
         """The details as compact ``key: value`` pairs."""
@@ -279,17 +242,22 @@ class Entry:
         return items
 
 
-@dataclass
-class Page:
-    entries: list[Entry]
-    next_cursor: Cursor | None
+# Where each kind of target is shown, from the entry (paths through portal.links). A domain
+# adds its kind here when it builds the page.
+TARGET_PAGES: dict[str, Callable[[Entry], str]] = {
+    "account": lambda e: links.dashboard(int(e.target_ref)),
+    "member": lambda e: links.members(e.account_id),
+    "invitation": lambda e: links.path("invitations.index", account_id=e.account_id),
+    "bucket": lambda e: links.path("buckets.detail", account_id=e.account_id, name=e.target_ref),
+    "key": lambda e: links.path("keys.index", account_id=e.account_id),
+    "access_key": lambda e: links.path("keys.index", account_id=e.account_id),
+}
 
 
 def _page(account_id: int | None, filters: Filters, before: Cursor | None, limit: int) -> Page:
-    rows = db.session.execute(entries_statement(account_id, filters, before, limit + 1)).all()
-    entries = [Entry.from_row(r) for r in rows[:limit]]
-    more = len(rows) > limit
-    return Page(entries=entries, next_cursor=entries[-1].cursor if more and entries else None)
+    page = ORDER.page(entries_statement(account_id, filters), before, limit)
+    page.rows = [Entry.from_row(r) for r in page.rows]
+    return page
 
 
 def iter_entries(
@@ -297,16 +265,8 @@ def iter_entries(
 ) -> Iterator[Entry]:
     """Every matching row, newest first, fetched in keyset batches of ``batch`` rows: memory
     stays flat however long the log is (for the CSV export)."""
-    batch = batch or EXPORT_BATCH
-    before: Cursor | None = None
-    while True:
-        rows = db.session.execute(entries_statement(account_id, filters, before, batch)).all()
-        for row in rows:
-            yield Entry.from_row(row)
-        if len(rows) < batch:
-            return
-        last = rows[-1]
-        before = Cursor(last.created_at, last.id)
+    for row in ORDER.iterate(entries_statement(account_id, filters), batch or EXPORT_BATCH):
+        yield Entry.from_row(row)
 
 
 # --------------------------------------------------------------------------- access ---
@@ -336,11 +296,6 @@ def account_page(
 def account_entries(log: AccountLog, filters: Filters) -> Iterator[Entry]:
     """Every matching row of an opened account log (CSV export)."""
     return iter_entries(log.account.id, filters)
-
-
-def require_platform_admin(user: User) -> None:
-    if not getattr(user, "is_platform_admin", False):
-        raise NotAllowed()
 
 
 def admin_page(
@@ -376,5 +331,4 @@ def find_actor(email: str) -> User | None:
 
 def latest(limit: int = 10) -> list[Entry]:
     """The newest platform-wide events (the admin home). One query."""
-    rows = db.session.execute(entries_statement(None, Filters(), None, limit)).all()
-    return [Entry.from_row(r) for r in rows]
+    return _page(None, Filters(), None, limit).rows

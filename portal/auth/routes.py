@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_user, logout_user
 
+from portal import web
 from portal.auth import services
 from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm
 from portal.errors import Invalid
@@ -109,15 +110,6 @@ def _log_in(user, remember: bool = False) -> None:
     login_user(user, remember=remember)
 
 
-def _apply(form, exc: Invalid) -> None:
-    """A service's Invalid becomes the error next to its field (or above the form)."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
-
-
 # ---------------------------------------------------------------------------- signup ---
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit(_signup_limit_per_ip, methods=["POST"], deduct_when=_failed, scope="signup-ip")
@@ -139,10 +131,11 @@ def signup():
                 form.password.data,
                 locale=str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
                 invitation_email=invitation_email,
+                ip=web.client_ip(),
             )
         except Invalid as exc:
             db.session.rollback()
-            _apply(form, exc)
+            web.form_error(form, exc)
         else:
             db.session.commit()
             _log_in(user)
@@ -179,7 +172,7 @@ def login():
         if session.get(INVITATION_EMAIL_KEY) and not form.email.data:
             form.email.data = session[INVITATION_EMAIL_KEY]
     if form.validate_on_submit():
-        user = services.login(form.email.data, form.password.data)
+        user = services.login(form.email.data, form.password.data, ip=web.client_ip())
         db.session.commit()  # the audit row of a failure is kept too
         if user is not None:
             _log_in(user, remember=form.remember.data)
@@ -194,7 +187,7 @@ def login():
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
-        users.record_logout(current_user._get_current_object())
+        users.record_logout(web.actor(), ip=web.client_ip())
         db.session.commit()
         logout_user()
     flash(gettext("You have been logged out."), "info")
@@ -214,6 +207,7 @@ def forgot_password():
         services.request_password_reset(
             form.email.data,
             lambda token: url_for("auth.reset_password", token=token, _external=True),
+            ip=web.client_ip(),
         )
         db.session.commit()
         # The same answer whether or not the address has an account.
@@ -238,13 +232,13 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(token, form.password.data)
+            services.reset_password(token, form.password.data, ip=web.client_ip())
         except services.ResetLinkInvalid:
             db.session.rollback()
             return render_template("auth/reset_invalid.html"), 400
         except Invalid as exc:
             db.session.rollback()
-            _apply(form, exc)
+            web.form_error(form, exc)
         else:
             db.session.commit()
             if current_user.is_authenticated:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from portal import audit, mail
+from portal import clock, events, mail
 from portal.audit import Action
 from portal.errors import DomainError
 from portal.extensions import db
@@ -44,6 +44,7 @@ def signup(
     *,
     locale: str | None = None,
     invitation_email: str | None = None,
+    ip: str | None = None,
 ) -> User:
     """A person signing up. With ``invitation_email`` (the address an invitation link was
     sent to, kept in the session) that address is used whatever was posted, and counts as
@@ -57,20 +58,23 @@ def signup(
         locale=locale,
         email_verified=bool(invitation_email),
         source="signup",
+        ip=ip,
     )
 
 
-def login(email: str, password: str) -> User | None:
+def login(email: str, password: str, *, ip: str | None = None) -> User | None:
     """The user, logged in (audit row, last_login_at), or None after recording the failure."""
     user = users.authenticate(email, password)
     if user is None:
-        users.record_failed_login(email)
+        users.record_failed_login(email, ip=ip)
         return None
-    users.record_login(user)
+    users.record_login(user, ip=ip)
     return user
 
 
-def request_password_reset(email: str, reset_url: Callable[[str], str]) -> PasswordReset | None:
+def request_password_reset(
+    email: str, reset_url: Callable[[str], str], *, ip: str | None = None
+) -> PasswordReset | None:
     """For a known email: a single-use token (only its SHA-256 is stored) valid for an hour,
     and an email with ``reset_url(token)`` in the user's language. For an unknown email:
     nothing at all, so the caller answers the same either way."""
@@ -78,7 +82,7 @@ def request_password_reset(email: str, reset_url: Callable[[str], str]) -> Passw
     if user is None:
         return None
     token = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
+    now = clock.now()
     reset = PasswordReset(
         user_id=user.id,
         token_hash=_digest(token),
@@ -96,13 +100,7 @@ def request_password_reset(email: str, reset_url: Callable[[str], str]) -> Passw
         link=reset_url(token),
         minutes=int(RESET_LIFETIME.total_seconds() // 60),
     )
-    audit.record(
-        user,
-        Action.USER_PASSWORD_RESET_REQUESTED,
-        target_type="user",
-        target_id=user.id,
-        target_label=user.email,
-    )
+    events.emit(user, Action.USER_PASSWORD_RESET_REQUESTED, user, ip=ip)
     return reset
 
 
@@ -112,19 +110,19 @@ def find_reset(token: str, *, lock: bool = False) -> PasswordReset:
     if lock:
         stmt = stmt.with_for_update()
     reset = db.session.scalar(stmt)
-    if reset is None or reset.used_at is not None or reset.expires_at <= datetime.now(UTC):
+    if reset is None or reset.used_at is not None or reset.expires_at <= clock.now():
         raise ResetLinkInvalid()
     return reset
 
 
-def reset_password(token: str, password: str) -> User:
+def reset_password(token: str, password: str, *, ip: str | None = None) -> User:
     """Set a new password through a reset link. The token works once; the user's other
     unused tokens stop working; every other session and remember-me cookie is logged out;
     the email counts as verified (the link was sent to it)."""
     reset = find_reset(token, lock=True)
     user = db.session.get(User, reset.user_id, with_for_update=True)
     users.set_password(user, password)  # Invalid(field="password") before anything changes
-    now = datetime.now(UTC)
+    now = clock.now()
     reset.used_at = now
     db.session.execute(
         update(PasswordReset)
@@ -137,11 +135,5 @@ def reset_password(token: str, password: str) -> User:
     )
     if user.email_verified_at is None:
         user.email_verified_at = now
-    audit.record(
-        user,
-        Action.USER_PASSWORD_RESET,
-        target_type="user",
-        target_id=user.id,
-        target_label=user.email,
-    )
+    events.emit(user, Action.USER_PASSWORD_RESET, user, ip=ip)
     return user

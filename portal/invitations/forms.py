@@ -28,7 +28,3 @@ class InviteForm(FlaskForm):
         super().__init__(*args, **kwargs)
         roles = grantable or [r.value for r in Role]
         self.role.choices = [SelectChoice(r, ROLE_LABELS[Role(r)]) for r in roles]
-
-
-class ConfirmForm(FlaskForm):
-    """A button with only its CSRF token (resend, revoke, join)."""

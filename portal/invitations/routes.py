@@ -10,41 +10,57 @@ one explicit POST ("Join"), so nobody becomes a member of something by following
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, redirect, render_template, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from portal import htmx
+from portal import web
 from portal.accounts.labels import role_label
-from portal.accounts.routes import form_error
 from portal.errors import Invalid
 from portal.extensions import db
-from portal.invitations import services
-from portal.invitations.forms import ConfirmForm, InviteForm
-from portal.models import Role
-from portal.permissions import can_manage_role
+from portal.invitations import joining, managing
+from portal.invitations.forms import InviteForm
+from portal.invitations.tokens import mask_email, normalize_email
 
 bp = Blueprint("invitations", __name__)
 
-
-def _actor():
-    return current_user._get_current_object()
-
-
-def _grantable(membership) -> list[str]:
-    return [r.value for r in Role if can_manage_role(membership.role, r)]
+PAGE = "invitations/index.html"
+PIECE = "invitations/_invitations.html"
 
 
-def _context(page: services.InvitationsPage, form: InviteForm | None = None, **extra) -> dict:
-    grantable = _grantable(page.membership)
-    return {
-        "listing": page,
-        "account": page.account,
-        "membership": page.membership,
-        "grantable": grantable,
-        "form": form or InviteForm(formdata=None, grantable=grantable),
+def _page(
+    listing: managing.InvitationsPage,
+    form: InviteForm | None = None,
+    status=200,
+    row_errors=None,
+    **extra,
+):
+    return web.render(
+        PAGE,
+        PIECE,
+        status,
+        listing=listing,
+        account=listing.account,
+        membership=listing.membership,
+        form=form or InviteForm(formdata=None, grantable=listing.grantable),
+        row_errors=row_errors or {},
         **extra,
-    }
+    )
+
+
+def _page_with_errors(errors: dict, *, account_id: int, error_field=None, extra=None, **_ids):
+    return _page(managing.list_invitations(web.actor(), account_id), status=422, row_errors=errors)
+
+
+INVITATION = web.Rows(
+    template="invitations/_invitation_row.html",
+    name="inv",
+    reload=lambda account_id, invitation_id: managing.invitation_row(
+        web.actor(), account_id, invitation_id
+    ),
+    page=_page_with_errors,
+    columns=5,
+)
 
 
 def _index_url(account_id: int) -> str:
@@ -54,23 +70,24 @@ def _index_url(account_id: int) -> str:
 @bp.get("/accounts/<int:account_id>/invitations")
 @login_required
 def index(account_id: int):
-    page = services.list_invitations(_actor(), account_id)
-    return htmx.render("invitations/index.html", "invitations/_invitations.html", **_context(page))
+    return _page(managing.list_invitations(web.actor(), account_id))
 
 
 @bp.post("/accounts/<int:account_id>/invitations")
 @login_required
 def create(account_id: int):
     # The permission first: a role that may not invite gets 403 whatever it sent.
-    page = services.list_invitations(_actor(), account_id)
-    form = InviteForm(grantable=_grantable(page.membership))
+    listing = managing.list_invitations(web.actor(), account_id)
+    form = InviteForm(grantable=listing.grantable)
     if form.validate():
         try:
-            invitation = services.invite(_actor(), account_id, form.email.data, form.role.data)
+            invitation = managing.invite(
+                web.actor(), account_id, form.email.data, form.role.data, ip=web.client_ip()
+            )
         except Invalid as exc:
             db.session.rollback()
-            form_error(form, exc)
-            page = services.list_invitations(_actor(), account_id)
+            web.form_error(form, exc)
+            listing = managing.list_invitations(web.actor(), account_id)
         else:
             db.session.commit()
             message = gettext(
@@ -78,94 +95,58 @@ def create(account_id: int):
                 email=invitation.email,
                 role=role_label(invitation.role),
             )
-            if htmx.is_partial():
-                page = services.list_invitations(_actor(), account_id)
-                return render_template(
-                    "invitations/_invitations.html", **_context(page, message=message)
-                )
-            flash(message, "success")
-            return redirect(_index_url(account_id))
-    return htmx.render(
-        "invitations/index.html",
-        "invitations/_invitations.html",
-        422,
-        **_context(page, form=form),
-    )
-
-
-def _row_response(account_id: int, invitation, status: int = 200, **extra):
-    page = services.list_invitations(_actor(), account_id)
-    return render_template(
-        "invitations/_invitation_row.html", inv=invitation, **_context(page), **extra
-    ), status
-
-
-def _row_action(account_id: int, invitation_id: int, action, success_message):
-    ConfirmForm()
-    try:
-        invitation = action(_actor(), account_id, invitation_id)
-    except Invalid as exc:
-        db.session.rollback()
-        if htmx.is_partial():
-            page = services.list_invitations(_actor(), account_id)
-            current = next((i for i in page.invitations if i.id == invitation_id), None)
-            if current is None:  # accepted or revoked meanwhile: the whole list, fresh
-                return render_template(
-                    "invitations/_invitations.html", **_context(page, error=exc.message)
-                ), 422
-            return render_template(
-                "invitations/_invitation_row.html",
-                inv=current,
-                row_error=exc.message,
-                **_context(page),
-            ), 422
-        flash(exc.message, "error")
-        return redirect(_index_url(account_id))
-    db.session.commit()
-    message = success_message(invitation)
-    if htmx.is_partial():
-        return _row_response(account_id, invitation, row_message=message)
-    flash(message, "success")
-    return redirect(_index_url(account_id))
+            return web.done(
+                message,
+                _index_url(account_id),
+                lambda: _page(managing.list_invitations(web.actor(), account_id), message=message),
+            )
+    return _page(listing, form=form, status=422)
 
 
 @bp.post("/accounts/<int:account_id>/invitations/<int:invitation_id>/resend")
 @login_required
 def resend(account_id: int, invitation_id: int):
-    return _row_action(
-        account_id,
-        invitation_id,
-        services.resend,
-        lambda inv: gettext("A new invitation was sent to %(email)s.", email=inv.email),
+    return INVITATION.act(
+        lambda: managing.resend(web.actor(), account_id, invitation_id, ip=web.client_ip()),
+        done=lambda inv: gettext(
+            "A new invitation was sent to %(email)s.", email=inv.invitation.email
+        ),
+        back=_index_url(account_id),
+        ids={"account_id": account_id, "invitation_id": invitation_id},
     )
 
 
 @bp.post("/accounts/<int:account_id>/invitations/<int:invitation_id>/revoke")
 @login_required
 def revoke(account_id: int, invitation_id: int):
-    return _row_action(
-        account_id,
-        invitation_id,
-        services.revoke,
-        lambda inv: gettext(
-            "The invitation to %(email)s was revoked; its link no longer works.", email=inv.email
+    return INVITATION.act(
+        lambda: managing.revoke(web.actor(), account_id, invitation_id, ip=web.client_ip()),
+        done=lambda inv: gettext(
+            "The invitation to %(email)s was revoked; its link no longer works.",
+            email=inv.invitation.email,
         ),
+        back=_index_url(account_id),
+        ids={"account_id": account_id, "invitation_id": invitation_id},
+        confirm=lambda inv: gettext(
+            "Revoke the invitation to %(email)s?", email=inv.invitation.email
+        ),
+        may=lambda inv: inv.may_act,
     )
 
 
 # ------------------------------------------------------------------- the landing ---
-def _unavailable(exc: services.InvitationUnavailable):
+def _unavailable(exc: joining.InvitationUnavailable):
     return render_template("invitations/unavailable.html", reason=exc.reason), exc.status
 
 
-def _landing_page(view: services.Landing, token: str, state: str, status: int = 200, **extra):
+def _landing_page(view: joining.Landing, token: str, state: str, status: int = 200, **extra):
     return render_template(
         "invitations/landing.html",
         view=view,
         token=token,
         state=state,
         next_url=url_for("invitations.landing", token=token),
-        masked_email=services.mask_email(view.invitation.email),
+        masked_email=mask_email(view.invitation.email),
         **extra,
     ), status
 
@@ -173,20 +154,20 @@ def _landing_page(view: services.Landing, token: str, state: str, status: int = 
 @bp.get("/invitations/<token>")
 def landing(token: str):
     try:
-        view = services.landing(token)
-    except services.InvitationUnavailable as exc:
+        view = joining.landing(token)
+    except joining.InvitationUnavailable as exc:
         return _unavailable(exc)
-    user = _actor() if current_user.is_authenticated else None
-    if user is None or services.normalize_email(user.email) != view.invitation.email:
+    user = web.actor() if current_user.is_authenticated else None
+    if user is None or normalize_email(user.email) != view.invitation.email:
         # For the sign-up page (pre-filled, read-only address) and the way back here; kept
         # across a logout, so someone logged in as another person can switch.
         session["invitation_token"] = token
         session["invitation_email"] = view.invitation.email
     if user is None:
         return _landing_page(view, token, "anonymous")
-    if services.normalize_email(user.email) != view.invitation.email:
+    if normalize_email(user.email) != view.invitation.email:
         return _landing_page(view, token, "wrong_user", 403)
-    if services.is_member(user, view.account.id):
+    if joining.is_member(user, view.account.id):
         return _landing_page(view, token, "member")
     return _landing_page(view, token, "join")
 
@@ -194,27 +175,25 @@ def landing(token: str):
 @bp.post("/invitations/<token>")
 @login_required
 def accept(token: str):
-    ConfirmForm()
     try:
-        joined = services.accept(_actor(), token)
-    except services.InvitationUnavailable as exc:
+        joined = joining.accept(web.actor(), token, ip=web.client_ip())
+    except joining.InvitationUnavailable as exc:
         db.session.rollback()
         return _unavailable(exc)
-    except services.WrongUser:
+    except joining.WrongUser:
         db.session.rollback()
-        return _landing_page(services.landing(token), token, "wrong_user", 403)
-    except services.AlreadyMember:
+        return _landing_page(joining.landing(token), token, "wrong_user", 403)
+    except joining.AlreadyMember:
         db.session.rollback()
-        return _landing_page(services.landing(token), token, "member", 409)
+        return _landing_page(joining.landing(token), token, "member", 409)
     db.session.commit()
     session.pop("invitation_token", None)
     session.pop("invitation_email", None)
-    flash(
+    web.flash_success(
         gettext(
             "Welcome! You joined %(name)s as %(role)s.",
             name=joined.account.name,
             role=role_label(joined.membership.role),
-        ),
-        "success",
+        )
     )
     return redirect(url_for("accounts.dashboard", account_id=joined.account.id))

@@ -48,7 +48,9 @@ def set_language():
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale
         if current_user.is_authenticated:
-            user_services.set_locale(current_user._get_current_object(), locale)
+            user_services.set_locale(
+                current_user._get_current_object(), locale, ip=request.remote_addr
+            )
             db.session.commit()
     return redirect(safe_next(request.form.get("next"), url_for("main.index")))
 

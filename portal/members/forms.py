@@ -11,7 +11,3 @@ class RoleForm(FlaskForm):
     # The template renders the <select> of each row itself (one id per row); any string
     # reaches the service, which answers an unknown role with a clear message.
     role = StringField(_l("Role"))
-
-
-class ConfirmForm(FlaskForm):
-    """A button with only its CSRF token (remove, leave)."""

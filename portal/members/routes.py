@@ -4,35 +4,48 @@ the row), remove someone, leave. Every form also works without JavaScript
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from portal import htmx
+from portal import web
 from portal.accounts.labels import role_label
 from portal.errors import Invalid
 from portal.extensions import db
 from portal.members import services
-from portal.members.forms import ConfirmForm, RoleForm
-from portal.models import Role
-from portal.permissions import can_manage_role
+from portal.members.forms import RoleForm
 
 bp = Blueprint("members", __name__)
 
+PAGE = "members/index.html"
+TABLE = "members/_members_table.html"
 
-def _actor():
-    return current_user._get_current_object()
 
-
-def _context(page: services.MembersPage, **extra) -> dict:
-    return {
-        "listing": page,
-        "account": page.account,
-        "membership": page.membership,
-        "grantable": [r.value for r in Role if can_manage_role(page.membership.role, r)],
-        "row_errors": {},
+def _page(account_id: int, status: int = 200, partial: str = TABLE, row_errors=None, **extra):
+    listing = services.list_members(web.actor(), account_id)
+    return web.render(
+        PAGE,
+        partial,
+        status,
+        listing=listing,
+        account=listing.account,
+        membership=listing.membership,
+        row_errors=row_errors or {},
         **extra,
-    }
+    )
+
+
+def _page_with_errors(errors: dict, *, account_id: int, error_field=None, extra=None, **_ids):
+    return _page(account_id, 422, row_errors=errors)
+
+
+MEMBER = web.Rows(
+    template="members/_member_row.html",
+    name="m",
+    reload=lambda account_id, member_id: services.member_row(web.actor(), account_id, member_id),
+    page=_page_with_errors,
+    columns=5,
+)
 
 
 def _members_url(account_id: int) -> str:
@@ -42,85 +55,56 @@ def _members_url(account_id: int) -> str:
 @bp.get("/accounts/<int:account_id>/members")
 @login_required
 def index(account_id: int):
-    page = services.list_members(_actor(), account_id)
-    return htmx.render("members/index.html", "members/_members_table.html", **_context(page))
-
-
-def _row(account_id: int, member_id: int, status: int, **extra):
-    """The member's row alone (htmx swaps it in place)."""
-    page = services.list_members(_actor(), account_id)
-    member = next((m for m in page.members if m.id == member_id), None)
-    if member is None:  # removed meanwhile: the whole table, fresh
-        return render_template("members/_members_table.html", **_context(page)), status
-    return render_template("members/_member_row.html", m=member, **_context(page), **extra), status
+    return _page(account_id)
 
 
 @bp.post("/accounts/<int:account_id>/members/<int:member_id>/role")
 @login_required
 def change_role(account_id: int, member_id: int):
     form = RoleForm()
-    try:
-        member = services.change_role(_actor(), account_id, member_id, form.role.data or "")
-    except Invalid as exc:
-        db.session.rollback()
-        if htmx.is_partial():
-            return _row(account_id, member_id, 422, row_error=exc.message)
-        flash(exc.message, "error")
-        return redirect(_members_url(account_id))
-    db.session.commit()
-    message = gettext(
-        "%(name)s is now %(role)s.", name=member.user.name, role=role_label(member.membership.role)
+    return MEMBER.act(
+        lambda: services.change_role(
+            web.actor(), account_id, member_id, form.role.data or "", ip=web.client_ip()
+        ),
+        done=lambda m: gettext(
+            "%(name)s is now %(role)s.", name=m.user.name, role=role_label(m.membership.role)
+        ),
+        back=_members_url(account_id),
+        ids={"account_id": account_id, "member_id": member_id},
     )
-    if htmx.is_partial():
-        return _row(account_id, member_id, 200, row_message=message)
-    flash(message, "success")
-    return redirect(_members_url(account_id))
 
 
 @bp.post("/accounts/<int:account_id>/members/<int:member_id>/remove")
 @login_required
 def remove(account_id: int, member_id: int):
-    ConfirmForm()
-    try:
-        member = services.remove_member(_actor(), account_id, member_id)
-    except Invalid as exc:
-        db.session.rollback()
-        if htmx.is_partial():
-            page = services.list_members(_actor(), account_id)
-            return render_template(
-                "members/_members_table.html", **_context(page, row_errors={member_id: exc.message})
-            ), 422
-        flash(exc.message, "error")
-        return redirect(_members_url(account_id))
-    db.session.commit()
-    message = gettext("%(name)s was removed from the organization.", name=member.user.name)
-    if htmx.is_partial():
-        page = services.list_members(_actor(), account_id)
-        return render_template(
-            "members/_members_table.html", **_context(page, table_message=message)
-        )
-    flash(message, "success")
-    return redirect(_members_url(account_id))
+    return MEMBER.act(
+        lambda: services.remove_member(web.actor(), account_id, member_id, ip=web.client_ip()),
+        done=lambda m: gettext("%(name)s was removed from the organization.", name=m.user.name),
+        back=_members_url(account_id),
+        ids={"account_id": account_id, "member_id": member_id},
+        confirm=lambda m: gettext(
+            "Remove %(name)s from %(account)s?", name=m.user.name, account=m.account.name
+        ),
+        may=lambda m: m.may_manage,
+        removes=True,
+    )
 
 
 @bp.post("/accounts/<int:account_id>/members/leave")
 @login_required
 def leave(account_id: int):
-    ConfirmForm()
+    if not web.confirmed():
+        listing = services.list_members(web.actor(), account_id)
+        if listing.may_leave:
+            return web.ask(
+                gettext("Leave %(name)s?", name=listing.account.name),
+                back=_members_url(account_id),
+            )
     try:
-        account = services.leave(_actor(), account_id)
+        account = services.leave(web.actor(), account_id, ip=web.client_ip())
     except Invalid as exc:
         db.session.rollback()
-        if htmx.is_partial():
-            page = services.list_members(_actor(), account_id)
-            return render_template(
-                "members/_leave.html", **_context(page, leave_error=exc.message)
-            ), 422
-        flash(exc.message, "error")
-        return redirect(_members_url(account_id))
+        return _page(account_id, 422, partial="members/_leave.html", leave_error=exc.message)
     db.session.commit()
-    flash(gettext("You left %(name)s.", name=account.name), "success")
-    target = url_for("main.index")
-    if htmx.is_htmx():  # htmx follows this header with a full page load
-        return make_response("", 204, {"HX-Redirect": target})
-    return redirect(target)
+    web.flash_success(gettext("You left %(name)s.", name=account.name))
+    return web.hx_redirect(url_for("main.index"))

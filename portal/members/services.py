@@ -1,4 +1,4 @@
-"""Members of an organization: the list, role changes, removal, leaving.
+"""Members of an organization: the list, role changes, removal, leaving, joining.
 
 The rules (DOMAIN.md, "Roles inside an account"): owners and admins manage members; admins
 never act on owners and never make anyone an owner; the last owner can be neither demoted,
@@ -6,6 +6,9 @@ removed nor leave. Each change locks the account row first (``require(..., lock=
 two requests demoting the last two owners at the same time run one after the other and the
 second one sees that only one owner is left. The database's deferred constraint trigger
 checks the same rule again at commit.
+
+Every row the page shows is a :class:`MemberView`, which carries what the viewer may do with
+it (computed here from ``portal.permissions``), so templates never restate a rule.
 
 No request, flash, current_user or commit here: the caller owns the transaction."""
 
@@ -15,15 +18,23 @@ from dataclasses import dataclass
 
 from flask_babel import gettext
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
 
-from portal import audit
+from portal import events, links
 from portal.accounts.services import check_not_suspended
 from portal.audit import Action
-from portal.errors import Invalid, NotAllowed, NotFound
+from portal.errors import DomainError, Invalid, NotAllowed, NotFound
+from portal.events import MANAGERS, OWNERS, member_target
 from portal.extensions import db
 from portal.models import Account, AccountMember, Role, User
-from portal.notifications.services import notify
-from portal.permissions import Permission, can_manage_role, id_in_range, require
+from portal.permissions import (
+    Permission,
+    can,
+    can_manage_role,
+    check_id,
+    grantable_roles,
+    require,
+)
 
 # Owners first, then by how much each role may do.
 ROLE_ORDER = {role.value: i for i, role in enumerate(Role)}
@@ -31,12 +42,42 @@ ROLE_ORDER = {role.value: i for i, role in enumerate(Role)}
 
 @dataclass(frozen=True)
 class MemberView:
+    """One member as ``viewer`` sees them, with what ``viewer`` may do."""
+
     membership: AccountMember
     user: User
+    account: Account
+    viewer: AccountMember
+    owners: int  # how many owners the organization has
 
     @property
     def id(self) -> int:
         return self.membership.id
+
+    @property
+    def dom_id(self) -> str:
+        return f"member-{self.membership.id}"
+
+    @property
+    def is_self(self) -> bool:
+        return self.user.id == self.viewer.user_id
+
+    @property
+    def may_manage(self) -> bool:
+        """May the viewer change this member's role or remove them?"""
+        return (
+            can(self.viewer, Permission.MEMBERS_MANAGE)
+            and not self.is_self
+            and can_manage_role(self.viewer.role, self.membership.role)
+        )
+
+    @property
+    def grantable(self) -> list[str]:
+        return grantable_roles(self.viewer.role) if self.may_manage else []
+
+    @property
+    def is_last_owner(self) -> bool:
+        return self.membership.role == Role.OWNER and self.owners <= 1
 
 
 @dataclass(frozen=True)
@@ -44,54 +85,78 @@ class MembersPage:
     account: Account
     membership: AccountMember  # the viewer's
     members: list[MemberView]
+    owners: int
 
     @property
-    def owner_count(self) -> int:
-        return sum(1 for m in self.members if m.membership.role == Role.OWNER)
+    def may_manage(self) -> bool:
+        return can(self.membership, Permission.MEMBERS_MANAGE)
+
+    @property
+    def may_leave(self) -> bool:
+        """Anyone may leave, except the last owner."""
+        return not (self.membership.role == Role.OWNER and self.owners <= 1)
 
 
 def _role_order():
     return case(ROLE_ORDER, value=AccountMember.role, else_=len(ROLE_ORDER))
 
 
+def _owners(account_id: int):
+    """The organization's owner count, as a scalar subquery (read with the rows)."""
+    return (
+        select(func.count())
+        .select_from(AccountMember)
+        .where(AccountMember.account_id == account_id, AccountMember.role == Role.OWNER.value)
+        .scalar_subquery()
+    )
+
+
+def owner_count(account_id: int) -> int:
+    return db.session.scalar(select(_owners(account_id))) or 0
+
+
 def list_members(user: User, account_id: int) -> MembersPage:
     """The account and its members with their users: two queries whatever the size."""
     account, membership = require(user, account_id, Permission.ACCOUNT_READ)
     rows = db.session.execute(
-        select(AccountMember, User)
+        select(AccountMember, User, _owners(account.id))
         .join(User, User.id == AccountMember.user_id)
         .where(AccountMember.account_id == account.id)
         .order_by(_role_order(), func.lower(User.name), AccountMember.id)
     ).all()
-    return MembersPage(account, membership, [MemberView(m, u) for m, u in rows])
+    owners = rows[0][2] if rows else 0
+    members = [MemberView(m, u, account, membership, owners) for m, u, _ in rows]
+    return MembersPage(account, membership, members, owners)
 
 
-def owner_count(account_id: int) -> int:
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(AccountMember)
-            .where(AccountMember.account_id == account_id, AccountMember.role == Role.OWNER.value)
-        )
-        or 0
-    )
-
-
-def _target(account_id: int, member_id: int) -> MemberView:
-    if not id_in_range(member_id):
-        raise NotFound()
+def _view(account: Account, viewer: AccountMember, member_id: int) -> MemberView | None:
     row = db.session.execute(
-        select(AccountMember, User)
+        select(AccountMember, User, _owners(account.id))
         .join(User, User.id == AccountMember.user_id)
-        .where(AccountMember.id == member_id, AccountMember.account_id == account_id)
+        .where(AccountMember.id == check_id(member_id), AccountMember.account_id == account.id)
+        .execution_options(populate_existing=True)
     ).first()
     if row is None:
+        return None
+    membership, user, owners = row
+    return MemberView(membership, user, account, viewer, owners)
+
+
+def member_row(user: User, account_id: int, member_id: int) -> MemberView | None:
+    """One member as ``user`` sees them now (None if gone). Two queries."""
+    account, membership = require(user, account_id, Permission.ACCOUNT_READ)
+    return _view(account, membership, member_id)
+
+
+def _target(account: Account, viewer: AccountMember, member_id: int) -> MemberView:
+    target = _view(account, viewer, member_id)
+    if target is None:
         raise NotFound()
-    return MemberView(*row)
+    return target
 
 
-def _check_may_act_on(actor_membership: AccountMember, target: AccountMember) -> None:
-    if not can_manage_role(actor_membership.role, target.role):
+def _check_may_act_on(target: MemberView) -> None:
+    if not can_manage_role(target.viewer.role, target.membership.role):
         raise NotAllowed(gettext("Only owners can change or remove an owner."))
 
 
@@ -102,26 +167,22 @@ def _parse_role(role: str) -> Role:
         raise Invalid(gettext("Choose one of the roles."), field="role") from None
 
 
-def _links(account_id: int) -> dict[str, str]:
-    return {
-        "dashboard": f"/accounts/{account_id}/",
-        "members": f"/accounts/{account_id}/members",
-    }
-
-
-def change_role(actor: User, account_id: int, member_id: int, role: str) -> MemberView:
-    """Give member ``member_id`` the role ``role``; returns the updated member."""
+def change_role(
+    actor: User, account_id: int, member_id: int, role: str, *, ip: str | None = None
+) -> MemberView:
+    """Give member ``member_id`` the role ``role``; returns the member as the actor now
+    sees them."""
     account, actor_membership = require(actor, account_id, Permission.MEMBERS_MANAGE, lock=True)
-    target = _target(account.id, member_id)
+    target = _target(account, actor_membership, member_id)
     new_role = _parse_role(role)
-    _check_may_act_on(actor_membership, target.membership)
+    _check_may_act_on(target)
     if not can_manage_role(actor_membership.role, new_role):
         raise NotAllowed(gettext("Only owners can make someone an owner."))
     old_role = target.membership.role
     if old_role == new_role:
         return target
     check_not_suspended(account, field="role")
-    if old_role == Role.OWNER and owner_count(account.id) <= 1:
+    if target.is_last_owner:
         raise Invalid(
             gettext(
                 "%(name)s is the last owner of this organization. Make another member an "
@@ -131,38 +192,31 @@ def change_role(actor: User, account_id: int, member_id: int, role: str) -> Memb
             field="role",
         )
     target.membership.role = new_role.value
-    audit.record(
+    events.emit(
         actor,
         Action.MEMBER_ROLE_CHANGED,
-        account_id=account.id,
-        target_type="member",
-        target_id=target.user.id,
-        target_label=target.user.email,
-        old_role=old_role,
-        new_role=new_role.value,
+        member_target(target.user),
+        account=account,
+        ip=ip,
+        details={"old_role": old_role, "new_role": new_role.value},
+        notify=[target.user.id],
+        link=links.dashboard(account.id),
+        params={"role": new_role.value, "actor_name": actor.name},
     )
-    if target.user.id != actor.id:
-        notify(
-            target.user.id,
-            str(Action.MEMBER_ROLE_CHANGED),
-            account_id=account.id,
-            link=_links(account.id)["dashboard"],
-            account_name=account.name,
-            role=new_role.value,
-            actor_name=actor.name,
-        )
     db.session.flush()
-    return target
+    return _target(account, actor_membership, member_id)
 
 
-def remove_member(actor: User, account_id: int, member_id: int) -> MemberView:
+def remove_member(
+    actor: User, account_id: int, member_id: int, *, ip: str | None = None
+) -> MemberView:
     """Take member ``member_id`` out of the organization; returns who was removed."""
     account, actor_membership = require(actor, account_id, Permission.MEMBERS_MANAGE, lock=True)
-    target = _target(account.id, member_id)
-    if target.user.id == actor.id:
+    target = _target(account, actor_membership, member_id)
+    if target.is_self:
         raise Invalid(gettext("To leave the organization yourself, use “Leave organization”."))
-    _check_may_act_on(actor_membership, target.membership)
-    if target.membership.role == Role.OWNER and owner_count(account.id) <= 1:
+    _check_may_act_on(target)
+    if target.is_last_owner:
         raise Invalid(
             gettext(
                 "%(name)s is the last owner of this organization and cannot be removed.",
@@ -170,28 +224,23 @@ def remove_member(actor: User, account_id: int, member_id: int) -> MemberView:
             )
         )
     db.session.delete(target.membership)
-    audit.record(
+    events.emit(
         actor,
         Action.MEMBER_REMOVED,
-        account_id=account.id,
-        target_type="member",
-        target_id=target.user.id,
-        target_label=target.user.email,
-        role=target.membership.role,
-    )
-    notify(
-        target.user.id,
-        str(Action.MEMBER_REMOVED),
-        account_id=None,  # they no longer see the organization
-        link="/",
-        account_name=account.name,
-        actor_name=actor.name,
+        member_target(target.user),
+        account=account,
+        ip=ip,
+        details={"role": target.membership.role},
+        notify=[target.user.id],
+        notify_account=False,  # they no longer see the organization
+        link=links.home(),
+        params={"actor_name": actor.name},
     )
     db.session.flush()
     return target
 
 
-def leave(user: User, account_id: int) -> Account:
+def leave(user: User, account_id: int, *, ip: str | None = None) -> Account:
     """``user`` leaves the organization (anyone may, except its last owner)."""
     account, membership = require(user, account_id, Permission.ACCOUNT_READ, lock=True)
     if membership.role == Role.OWNER and owner_count(account.id) <= 1:
@@ -205,41 +254,103 @@ def leave(user: User, account_id: int) -> Account:
     db.session.delete(membership)
     if user.last_account_id == account.id:
         user.last_account_id = None
-    audit.record(
+    events.emit(
         user,
         Action.MEMBER_LEFT,
-        account_id=account.id,
-        target_type="member",
-        target_id=user.id,
-        target_label=user.email,
-        role=role,
+        member_target(user),
+        account=account,
+        ip=ip,
+        details={"role": role},
+        notify=OWNERS,
+        link=links.members(account.id),
+        params={"member_name": user.name},
     )
-    owners = db.session.scalars(
-        select(AccountMember.user_id).where(
-            AccountMember.account_id == account.id,
-            AccountMember.role == Role.OWNER.value,
-            AccountMember.user_id != user.id,
-        )
-    ).all()
-    for owner_id in owners:
-        notify(
-            owner_id,
-            str(Action.MEMBER_LEFT),
-            account_id=account.id,
-            link=_links(account.id)["members"],
-            account_name=account.name,
-            member_name=user.name,
-        )
     db.session.flush()
     return account
 
 
+# -------------------------------------------------------------------------- joining ---
+class AlreadyMember(DomainError):
+    status = 409
+
+    def __init__(self, account: Account):
+        super().__init__(gettext("You are already a member of %(name)s.", name=account.name))
+        self.account = account
+
+
+def is_member(user: User, account_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(AccountMember.id).where(
+                AccountMember.account_id == account_id, AccountMember.user_id == user.id
+            )
+        )
+        is not None
+    )
+
+
+def add_member(
+    account: Account,
+    user: User,
+    role: str,
+    *,
+    invited_by_id: int | None = None,
+) -> AccountMember:
+    """``user`` joins ``account`` as ``role`` (an accepted invitation); AlreadyMember if they
+    joined meanwhile (another tab). :func:`announce_join` records it."""
+    if is_member(user, account.id):
+        raise AlreadyMember(account)
+    membership = AccountMember(
+        account_id=account.id, user_id=user.id, role=role, invited_by_id=invited_by_id
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(membership)
+            db.session.flush()
+    except IntegrityError as exc:  # joined from another tab at the same moment
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        if constraint == "uq_account_members_account_id_user_id":
+            raise AlreadyMember(account) from None
+        raise
+    user.last_account_id = account.id
+    return membership
+
+
+def announce_join(
+    account: Account,
+    user: User,
+    role: str,
+    *,
+    ip: str | None = None,
+    details: dict | None = None,
+    notify_except: tuple[int, ...] = (),
+) -> None:
+    """The ``member.joined`` audit row, and the owners and admins told."""
+    events.emit(
+        user,
+        Action.MEMBER_JOINED,
+        member_target(user),
+        account=account,
+        ip=ip,
+        details={"role": role, **(details or {})},
+        notify=MANAGERS,
+        exclude=notify_except,
+        link=links.members(account.id),
+        params={"member_name": user.name, "role": role},
+    )
+
+
 __all__ = [
+    "AlreadyMember",
     "MemberView",
     "MembersPage",
+    "add_member",
+    "announce_join",
     "change_role",
+    "is_member",
     "leave",
     "list_members",
+    "member_row",
     "owner_count",
     "remove_member",
 ]

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required
+from flask_login import login_required
+from wtforms import HiddenField
 
-from portal import htmx
+from portal import web
 from portal.extensions import db
 from portal.main.routes import safe_next
 from portal.notifications import messages, services
+from portal.pagination import ListForm
 
 bp = Blueprint("notifications", __name__)
 
 CHANGED = "notifications-changed"  # the event the badge listens for (from body)
 
 
-def _me():
-    return current_user._get_current_object()
+class NotificationsForm(ListForm):
+    """No filters; the cursor is called ``after`` (the next rows come after it)."""
 
-
-def _page_size() -> int:
-    return int(current_app.config.get("NOTIFICATIONS_PAGE_SIZE", services.PAGE_SIZE))
+    keyset = services.ORDER
+    before = HiddenField(name="after")
 
 
 def safe_link(link: str | None) -> str | None:
@@ -38,48 +39,56 @@ def _context(page, after=None) -> dict:
     }
 
 
+def _changed(body: str):
+    """A swapped piece, and the event that makes the badge refresh itself."""
+    response = current_app.make_response(body)
+    response.headers["HX-Trigger"] = CHANGED
+    return response
+
+
 @bp.get("/notifications")
 @login_required
 def index():
     """The list. With htmx and a cursor ("Load more"), only the next rows and the next
     "Load more" item, appended in place of the old one; without JS, a page of its own."""
-    token = request.args.get("after", "").strip()
-    after = services.Cursor.decode(token) if token else None
-    page = services.list_page(_me(), after, limit=_page_size())
+    form = NotificationsForm(formdata=request.args)
+    after = form.cursor()  # a malformed one is Invalid: 422
+    page = services.list_page(
+        web.actor(), after, limit=web.page_size("NOTIFICATIONS_PAGE_SIZE", services.PAGE_SIZE)
+    )
     context = _context(page, after)
-    if htmx.is_partial() and after is not None:
+    if web.is_partial() and after is not None:
         return render_template("notifications/_rows.html", **context)
-    return htmx.render("notifications/index.html", "notifications/_list.html", **context)
+    return web.render("notifications/index.html", "notifications/_list.html", **context)
 
 
 @bp.post("/notifications/<int:notification_id>/read")
 @login_required
 def mark_read(notification_id: int):
-    row = services.mark_read(_me(), notification_id)
+    row = services.mark_read(web.actor(), notification_id)
     db.session.commit()
-    if htmx.is_partial():
-        response = current_app.make_response(
-            render_template("notifications/_row.html", row=row, **_context(None))
-        )
-        response.headers["HX-Trigger"] = CHANGED
-        return response
-    return redirect(url_for("notifications.index"))
+    return web.done(
+        None,
+        url_for("notifications.index"),
+        lambda: _changed(render_template("notifications/_row.html", row=row, **_context(None))),
+    )
 
 
 @bp.post("/notifications/read-all")
 @login_required
 def mark_all_read():
-    services.mark_all_read(_me())
+    services.mark_all_read(web.actor())
     db.session.commit()
-    if htmx.is_partial():
-        page = services.list_page(_me(), None, limit=_page_size())
-        response = current_app.make_response(
-            render_template("notifications/_list.html", **_context(page))
+
+    def swapped():
+        page = services.list_page(
+            web.actor(), None, limit=web.page_size("NOTIFICATIONS_PAGE_SIZE", services.PAGE_SIZE)
         )
-        response.headers["HX-Trigger"] = CHANGED
-        return response
-    flash(gettext("All notifications are marked as read."), "success")
-    return redirect(url_for("notifications.index"))
+        return _changed(render_template("notifications/_list.html", **_context(page)))
+
+    return web.done(
+        gettext("All notifications are marked as read."), url_for("notifications.index"), swapped
+    )
 
 
 @bp.get("/notifications/badge")

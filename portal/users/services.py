@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit
+from portal import clock, events
 from portal.audit import Action
 from portal.errors import Invalid
+from portal.events import Target
 from portal.extensions import db
 from portal.models import User
 
@@ -62,9 +61,15 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
-def set_locale(user: User, locale: str) -> None:
+def set_locale(user: User, locale: str, *, ip: str | None = None) -> None:
     if user.locale != locale:
-        audit.record(user, Action.USER_LOCALE_CHANGED, old=user.locale, new=locale)
+        events.emit(
+            user,
+            Action.USER_LOCALE_CHANGED,
+            user,
+            ip=ip,
+            details={"old": user.locale, "new": locale},
+        )
         user.locale = locale
 
 
@@ -172,6 +177,7 @@ def create_user(
     locale: str | None = None,
     email_verified: bool = False,
     source: str = "cli",
+    ip: str | None = None,
 ) -> User:
     """A new person. The email is unique case-insensitively (checked here, and a concurrent
     sign-up that wins the race becomes the same field error); the password meets the policy.
@@ -188,7 +194,7 @@ def create_user(
         name=name,
         password_hash=hash_password(password),
         locale=locale,
-        email_verified_at=datetime.now(UTC) if email_verified else None,
+        email_verified_at=clock.now() if email_verified else None,
     )
     try:
         # A savepoint: a concurrent sign-up with the same email fails here, and the
@@ -199,14 +205,7 @@ def create_user(
         if _unique_violation(exc):
             raise Invalid(str(EMAIL_TAKEN), field="email") from None
         raise
-    audit.record(
-        user,
-        Action.USER_SIGNED_UP,
-        target_type="user",
-        target_id=user.id,
-        target_label=user.email,
-        source=source,
-    )
+    events.emit(user, Action.USER_SIGNED_UP, user, ip=ip, details={"source": source})
     return user
 
 
@@ -219,25 +218,22 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def record_login(user: User) -> None:
-    user.last_login_at = datetime.now(UTC)
-    audit.record(user, Action.USER_LOGGED_IN, target_type="user", target_id=user.id)
+def record_login(user: User, *, ip: str | None = None) -> None:
+    user.last_login_at = clock.now()
+    events.emit(user, Action.USER_LOGGED_IN, user, ip=ip)
 
 
-def record_failed_login(email: str) -> None:
-    """A platform event (no account); the actor is unknown, whoever typed the email."""
+def record_failed_login(email: str, *, ip: str | None = None) -> None:
+    """A platform event (no account); the actor is unknown, whoever typed the email. The
+    target is always the address typed (a login names people by their email), whether or
+    not it has an account."""
     user = find_by_email(email or "")
-    audit.record(
-        None,
-        Action.USER_LOGIN_FAILED,
-        target_type="user",
-        target_id=user.id if user else None,
-        target_label=normalize_email(email or "")[:254],
-    )
+    target = Target("user", user.id if user else None, normalize_email(email or "")[:254])
+    events.emit(None, Action.USER_LOGIN_FAILED, target, ip=ip)
 
 
-def record_logout(user: User) -> None:
-    audit.record(user, Action.USER_LOGGED_OUT, target_type="user", target_id=user.id)
+def record_logout(user: User, *, ip: str | None = None) -> None:
+    events.emit(user, Action.USER_LOGGED_OUT, user, ip=ip)
 
 
 def set_password(user: User, password: str) -> None:

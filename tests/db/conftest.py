@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from stdnum.br import cnpj as stdnum_cnpj
 
+from portal import states
 from tests.conftest import make_test_app, upgrade
 
 
@@ -88,7 +89,7 @@ class Rows:
             (new_cnpj(),),
         )
         self.member(account_id, owner or self.user(), "owner")
-        for step in PATH[status]:
+        for step in states.ACCOUNT.reach(status):
             self.set_account_status(account_id, step)
         return account_id
 
@@ -162,14 +163,6 @@ class Rows:
             "RETURNING id",
             (account_id, email or f"{unique('i')}@example.com", uuid.uuid4().hex * 2, expires),
         )
-
-
-PATH = {
-    "pending": [],
-    "approved": ["approved"],
-    "active": ["approved", "active"],
-    "suspended": ["approved", "active", "suspended"],
-}
 
 
 @pytest.fixture

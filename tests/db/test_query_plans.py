@@ -113,7 +113,7 @@ def test_notification_pages_read_the_index_without_sorting(plan_db, depth):
             u=ids["user_id"],
             r=read,
         )
-        after = notification_services.Cursor(row.read, row.created_at, row.id)
+        after = notification_services.ORDER.cursor_of(row)
     plan = explain(app, notification_services.page_statement(ids["user_id"], after, limit))
     assert_reads_index(plan, "notifications", NOTIFICATION_INDEX)
 
@@ -138,7 +138,7 @@ def _audit_cursor(app, account_id, offset):
         a=account_id,
         o=offset,
     )
-    return audit_services.Cursor(row.created_at, row.id)
+    return audit_services.ORDER.cursor_of(row)
 
 
 ACTION_INDEX = "ix_audit_logs_account_id_action_created_at_id"
@@ -171,9 +171,8 @@ def test_account_audit_pages_read_the_index_without_sorting(plan_db, deep, filte
         values.update(since=now - timedelta(days=7), until=now + timedelta(days=1))
     if values.pop("actor", None):
         values["actor_id"] = ids["actor_id"]
-    stmt = audit_services.entries_statement(
-        ids["account_id"],
-        audit_services.Filters(**values),
+    stmt = audit_services.ORDER.statement(
+        audit_services.entries_statement(ids["account_id"], audit_services.Filters(**values)),
         before,
         audit_services.PAGE_SIZE + 1,
     )
@@ -196,8 +195,10 @@ def test_admin_audit_pages_read_the_index_without_sorting(plan_db, deep, filters
     values = dict(filters)
     if values.pop("actor", None):
         values["actor_id"] = ids["actor_id"]
-    stmt = audit_services.entries_statement(
-        None, audit_services.Filters(**values), before, audit_services.PAGE_SIZE + 1
+    stmt = audit_services.ORDER.statement(
+        audit_services.entries_statement(None, audit_services.Filters(**values)),
+        before,
+        audit_services.PAGE_SIZE + 1,
     )
     assert_reads_index(explain(app, stmt), "audit_logs", index)
 

@@ -7,18 +7,11 @@ from datetime import UTC, datetime, timedelta
 import factory
 from stdnum.br import cnpj as stdnum_cnpj
 
-from portal import models
+from portal import models, states
+from portal.accounts.services import set_status
 from tests.factories import BaseFactory, current_session
 
 __all__ = ["AccountFactory", "InvitationFactory", "MemberFactory", "make_cnpj", "token_pair"]
-
-# The moves from 'pending' to each status (the database only allows these steps).
-_PATH = {
-    "pending": [],
-    "approved": ["approved"],
-    "active": ["approved", "active"],
-    "suspended": ["approved", "active", "suspended"],
-}
 
 
 def make_cnpj(n: int | None = None, alphanumeric: bool = False) -> str:
@@ -58,15 +51,10 @@ class AccountFactory(BaseFactory):
         if owner is not None:
             session.add(models.AccountMember(account_id=account.id, user_id=owner.id, role="owner"))
             session.flush()
-        for step in _PATH[target]:
-            account.status = step
-            if step == "approved":
-                account.approved_at = datetime.now(UTC)
-            elif step == "active":
-                account.activated_at = datetime.now(UTC)
-                account.suspended_at = None
-            elif step == "suspended":
-                account.suspended_at = datetime.now(UTC)
+        # Step by step, as the database only allows (portal.states), with the columns each
+        # status needs (portal.accounts.services.set_status).
+        for step in states.ACCOUNT.reach(target):
+            set_status(account, step)
             session.flush()
         session.commit()
         return account

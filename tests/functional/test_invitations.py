@@ -104,7 +104,7 @@ def test_another_organizations_user_gets_404(client, login, csrf_token, org, dbs
     assert invite(client, csrf_token, account).status_code == 404
     for action in ("resend", "revoke"):
         response = client.post(
-            url(account, f"/{inv.id}/{action}"), data={"csrf_token": csrf_token()}
+            url(account, f"/{inv.id}/{action}"), data={"csrf_token": csrf_token(), "confirmed": "1"}
         )
         assert response.status_code == 404
     assert snapshot(dbs) == before
@@ -165,7 +165,7 @@ def test_invite_by_role(client, login, csrf_token, dbs, org, mailbox, role):
     assert "Acme Ltda" in message["Subject"]
     body = message.get_body(("plain",)).get_content()
     assert "http://localhost/invitations/" in body
-    from portal.invitations.services import hash_token
+    from portal.invitations.tokens import hash_token
 
     assert hash_token(link_token(body)) == inv.token_hash
     assert "Invitation sent to nova@example.com as Billing." in client.get(url(account)).get_data(
@@ -275,7 +275,9 @@ def test_resend_and_revoke_by_role(client, login, csrf_token, dbs, org, mailbox,
     inv, token = factories.InvitationFactory.with_token(account=account, email="ana@example.com")
     login(people[role])
     before = snapshot(dbs)
-    response = client.post(url(account, f"/{inv.id}/{action}"), data={"csrf_token": csrf_token()})
+    response = client.post(
+        url(account, f"/{inv.id}/{action}"), data={"csrf_token": csrf_token(), "confirmed": "1"}
+    )
     if role not in MANAGERS:
         assert response.status_code == 403
         assert snapshot(dbs) == before
@@ -308,7 +310,9 @@ def test_resend_and_revoke_with_htmx_swap_the_row(client, login, csrf_token, org
     inv = factories.InvitationFactory(account=account)
     login(people["owner"])
     response = client.post(
-        url(account, f"/{inv.id}/{action}"), data={"csrf_token": csrf_token()}, headers=HTMX
+        url(account, f"/{inv.id}/{action}"),
+        data={"csrf_token": csrf_token(), "confirmed": "1"},
+        headers=HTMX,
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and html.lstrip().startswith(f'<tr id="invitation-{inv.id}"')
@@ -320,9 +324,9 @@ def test_revoking_twice_is_422_for_htmx(client, login, csrf_token, dbs, org):
     inv = factories.InvitationFactory(account=account)
     login(people["owner"])
     path = url(account, f"/{inv.id}/revoke")
-    client.post(path, data={"csrf_token": csrf_token()})
+    client.post(path, data={"csrf_token": csrf_token(), "confirmed": "1"})
     before = snapshot(dbs)
-    response = client.post(path, data={"csrf_token": csrf_token()}, headers=HTMX)
+    response = client.post(path, data={"csrf_token": csrf_token(), "confirmed": "1"}, headers=HTMX)
     assert response.status_code == 422 and "was revoked" in response.get_data(as_text=True)
     assert snapshot(dbs) == before
 
@@ -333,7 +337,9 @@ def test_admin_cannot_touch_an_owner_invitation(client, login, csrf_token, dbs, 
     inv = factories.InvitationFactory(account=account, role="owner")
     login(people["admin"])
     before = snapshot(dbs)
-    response = client.post(url(account, f"/{inv.id}/{action}"), data={"csrf_token": csrf_token()})
+    response = client.post(
+        url(account, f"/{inv.id}/{action}"), data={"csrf_token": csrf_token(), "confirmed": "1"}
+    )
     assert response.status_code == 403
     assert snapshot(dbs) == before
 
@@ -377,7 +383,9 @@ def test_join_with_the_invited_address(client, login, csrf_token, dbs, invitatio
     page = client.get(f"/invitations/{token}")
     assert page.status_code == 200
     assert f'action="/invitations/{token}"' in page.get_data(as_text=True)
-    response = client.post(f"/invitations/{token}", data={"csrf_token": csrf_token()})
+    response = client.post(
+        f"/invitations/{token}", data={"csrf_token": csrf_token(), "confirmed": "1"}
+    )
     assert (
         response.status_code == 302 and response.headers["Location"] == f"/accounts/{account.id}/"
     )
@@ -399,7 +407,10 @@ def test_join_with_the_invited_address(client, login, csrf_token, dbs, invitatio
     again = client.get(f"/invitations/{token}")
     assert again.status_code == 410 and "already used" in again.get_data(as_text=True)
     assert (
-        client.post(f"/invitations/{token}", data={"csrf_token": csrf_token()}).status_code == 410
+        client.post(
+            f"/invitations/{token}", data={"csrf_token": csrf_token(), "confirmed": "1"}
+        ).status_code
+        == 410
     )
 
 
@@ -412,7 +423,9 @@ def test_logged_in_as_someone_else(client, login, csrf_token, dbs, invitation):
     html = page.get_data(as_text=True)
     assert "a•a@example.com" in html and "ana@example.com" not in html
     assert 'action="/logout"' in html
-    response = client.post(f"/invitations/{token}", data={"csrf_token": csrf_token()})
+    response = client.post(
+        f"/invitations/{token}", data={"csrf_token": csrf_token(), "confirmed": "1"}
+    )
     assert response.status_code == 403 and "a•a@example.com" in response.get_data(as_text=True)
     assert snapshot(dbs) == before
 
@@ -429,7 +442,9 @@ def test_already_a_member(client, login, csrf_token, dbs, invitation):
     assert page.status_code == 200 and "You are already a member of Acme Ltda" in page.get_data(
         as_text=True
     )
-    response = client.post(f"/invitations/{member_token}", data={"csrf_token": csrf_token()})
+    response = client.post(
+        f"/invitations/{member_token}", data={"csrf_token": csrf_token(), "confirmed": "1"}
+    )
     assert response.status_code == 409
     assert snapshot(dbs) == before
 
@@ -469,7 +484,9 @@ def test_unusable_links_get_a_clear_page(
     page = client.get(f"/invitations/{token}")
     assert page.status_code == status and text in page.get_data(as_text=True)
     if logged_in:
-        response = client.post(f"/invitations/{token}", data={"csrf_token": csrf_token()})
+        response = client.post(
+            f"/invitations/{token}", data={"csrf_token": csrf_token(), "confirmed": "1"}
+        )
         assert response.status_code == status and text in response.get_data(as_text=True)
     assert snapshot(dbs) == before
 
@@ -477,7 +494,9 @@ def test_unusable_links_get_a_clear_page(
 def test_join_needs_csrf_and_a_login(client, login, csrf_token, dbs, invitation):
     _, _, _, token = invitation
     before = snapshot(dbs)
-    anonymous = client.post(f"/invitations/{token}", data={"csrf_token": csrf_token()})
+    anonymous = client.post(
+        f"/invitations/{token}", data={"csrf_token": csrf_token(), "confirmed": "1"}
+    )
     assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/login")
     login(factories.UserFactory(email="ana@example.com"))
     assert client.post(f"/invitations/{token}").status_code == 400
@@ -518,7 +537,9 @@ def test_a_suspended_organization_invites_nobody(client, login, csrf_token, dbs,
     assert response.status_code == 422
     assert "suspended and read-only" in response.get_data(as_text=True)
     response = client.post(
-        url(account, f"/{inv.id}/resend"), data={"csrf_token": csrf_token()}, headers=HTMX
+        url(account, f"/{inv.id}/resend"),
+        data={"csrf_token": csrf_token(), "confirmed": "1"},
+        headers=HTMX,
     )
     assert response.status_code == 422
     assert "suspended and read-only" in response.get_data(as_text=True)

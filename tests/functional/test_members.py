@@ -67,7 +67,10 @@ def test_every_member_sees_the_list(client, login, org, role):
     controls = f'action="{url(account, f"/{target_id}/role")}"' in html
     assert controls is (role in MANAGERS)
     assert ('id="member-' in html) and ('id="members-table"' in html)
-    assert f'action="{url(account, "/leave")}"' in html
+    # Everyone may leave but the last owner, who is told why instead.
+    leave_form = f'action="{url(account, "/leave")}"' in html
+    assert leave_form is (role != "owner")
+    assert ("You are the last owner of this organization" in html) is (role == "owner")
 
 
 def test_admins_get_no_controls_on_owners_nor_the_owner_option(client, login, org):
@@ -187,11 +190,12 @@ def test_the_last_owner_cannot_be_demoted(client, login, csrf_token, dbs, org):
     html = partial.get_data(as_text=True)
     assert "<html" not in html and "is the last owner of this organization" in html
     assert snapshot(dbs) == before
+    # Without JavaScript: the whole page again, the message next to that member (422).
     plain = client.post(path, data={"role": "admin", "csrf_token": csrf_token()})
-    assert plain.status_code == 302
-    assert "is the last owner of this organization" in client.get(url(account)).get_data(
-        as_text=True
-    )
+    assert plain.status_code == 422
+    page = plain.get_data(as_text=True)
+    assert "<html" in page and f'id="member-{ms["owner"]}-error"' in page
+    assert "is the last owner of this organization" in page
     assert snapshot(dbs) == before
 
 
@@ -231,7 +235,9 @@ def test_acting_on_another_organizations_member_is_404(client, login, csrf_token
         client.post(url(account, f"/{other.id}/role"), data={"role": "member", "csrf_token": token})
     ).status_code == 404
     assert (
-        client.post(url(account, f"/{other.id}/remove"), data={"csrf_token": token}).status_code
+        client.post(
+            url(account, f"/{other.id}/remove"), data={"csrf_token": token, "confirmed": "1"}
+        ).status_code
         == 404
     )
     # A person of another organization acting on this one's members.
@@ -259,7 +265,7 @@ def test_remove_by_role(client, login, csrf_token, dbs, org, role):
     login(people[role])
     before = snapshot(dbs)
     response = client.post(
-        url(account, f"/{ms['target']}/remove"), data={"csrf_token": csrf_token()}
+        url(account, f"/{ms['target']}/remove"), data={"csrf_token": csrf_token(), "confirmed": "1"}
     )
     if role in MANAGERS:
         assert response.status_code == 302
@@ -274,16 +280,31 @@ def test_remove_by_role(client, login, csrf_token, dbs, org, role):
         assert snapshot(dbs) == before
 
 
-def test_remove_with_htmx_returns_the_table(client, login, csrf_token, org):
+def test_remove_with_htmx_replaces_the_row_with_the_message(client, login, csrf_token, org):
     account, people, ms = org
     login(people["admin"])
     response = client.post(
         url(account, f"/{ms['target']}/remove"), data={"csrf_token": csrf_token()}, headers=HTMX
     )
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and html.lstrip().startswith('<div id="members-table"')
     target_id = ms["target"]
-    assert "Tina Target was removed" in html and f'id="member-{target_id}"' not in html
+    assert response.status_code == 200
+    assert html.lstrip().startswith(f'<tr id="member-{target_id}" class="gone-row">')
+    assert "Tina Target was removed" in html and "Remove" not in html
+
+
+def test_remove_without_javascript_asks_first(client, login, csrf_token, dbs, org):
+    account, people, ms = org
+    login(people["admin"])
+    before = snapshot(dbs)
+    path = url(account, f"/{ms['target']}/remove")
+    ask = client.post(path, data={"csrf_token": csrf_token()})
+    page = ask.get_data(as_text=True)
+    assert ask.status_code == 200 and "Remove Tina Target from Acme Ltda?" in page
+    assert f'action="{path}"' in page and 'name="confirmed" value="1"' in page
+    assert snapshot(dbs) == before  # nothing happened yet
+    done = client.post(path, data={"csrf_token": csrf_token(), "confirmed": "1"})
+    assert done.status_code == 302 and role_of(dbs, ms["target"]) is None
 
 
 def test_admin_cannot_remove_an_owner_and_self_removal_is_refused(
@@ -293,12 +314,14 @@ def test_admin_cannot_remove_an_owner_and_self_removal_is_refused(
     before = snapshot(dbs)
     login(people["admin"])
     response = client.post(
-        url(account, f"/{ms['owner']}/remove"), data={"csrf_token": csrf_token()}
+        url(account, f"/{ms['owner']}/remove"), data={"csrf_token": csrf_token(), "confirmed": "1"}
     )
     assert response.status_code == 403
     login(people["owner"])
     response = client.post(
-        url(account, f"/{ms['owner']}/remove"), data={"csrf_token": csrf_token()}, headers=HTMX
+        url(account, f"/{ms['owner']}/remove"),
+        data={"csrf_token": csrf_token(), "confirmed": "1"},
+        headers=HTMX,
     )
     assert response.status_code == 422 and "Leave organization" in response.get_data(as_text=True)
     assert snapshot(dbs) == before
@@ -309,7 +332,9 @@ def test_admin_cannot_remove_an_owner_and_self_removal_is_refused(
 def test_anyone_can_leave(client, login, csrf_token, dbs, org, role):
     account, people, ms = org
     login(people[role])
-    response = client.post(url(account, "/leave"), data={"csrf_token": csrf_token()})
+    response = client.post(
+        url(account, "/leave"), data={"csrf_token": csrf_token(), "confirmed": "1"}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert role_of(dbs, ms[role]) is None
     note = dbs.scalar(select(Notification).where(Notification.user_id == people["owner"].id))
@@ -320,7 +345,9 @@ def test_anyone_can_leave(client, login, csrf_token, dbs, org, role):
 def test_leave_with_htmx_redirects_the_page(client, login, csrf_token, org):
     account, people, _ = org
     login(people["viewer"])
-    response = client.post(url(account, "/leave"), data={"csrf_token": csrf_token()}, headers=HTMX)
+    response = client.post(
+        url(account, "/leave"), data={"csrf_token": csrf_token(), "confirmed": "1"}, headers=HTMX
+    )
     assert response.status_code == 204 and response.headers["HX-Redirect"] == "/"
 
 
@@ -328,13 +355,19 @@ def test_the_last_owner_cannot_leave(client, login, csrf_token, dbs, org):
     account, people, ms = org
     login(people["owner"])
     before = snapshot(dbs)
-    partial = client.post(url(account, "/leave"), data={"csrf_token": csrf_token()}, headers=HTMX)
+    partial = client.post(
+        url(account, "/leave"), data={"csrf_token": csrf_token(), "confirmed": "1"}, headers=HTMX
+    )
     assert partial.status_code == 422
     html = partial.get_data(as_text=True)
     assert html.lstrip().startswith('<section id="leave"') and "You are the last owner" in html
-    plain = client.post(url(account, "/leave"), data={"csrf_token": csrf_token()})
-    assert plain.status_code == 302 and plain.headers["Location"] == url(account)
+    plain = client.post(url(account, "/leave"), data={"csrf_token": csrf_token(), "confirmed": "1"})
+    assert plain.status_code == 422 and "You are the last owner" in plain.get_data(as_text=True)
     assert snapshot(dbs) == before
+    # The page never offers the last owner a button that can only fail.
+    page = client.get(url(account)).get_data(as_text=True)
+    assert f'action="{url(account, "/leave")}"' not in page
+    assert page.count("You are the last owner of this organization") == 1
 
 
 # ---------------------------------------------------------------- odd input, state ---
@@ -391,6 +424,6 @@ def test_a_suspended_organization_changes_no_role_but_removal_works(
     assert "suspended and read-only" in response.get_data(as_text=True)
     assert snapshot(dbs) == before
     response = client.post(
-        url(account, f"/{ms['target']}/remove"), data={"csrf_token": csrf_token()}
+        url(account, f"/{ms['target']}/remove"), data={"csrf_token": csrf_token(), "confirmed": "1"}
     )
     assert response.status_code == 302 and role_of(dbs, ms["target"]) is None

@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from portal import states
 from portal.admin import services
-from portal.audit_log.services import Cursor
 from portal.errors import Invalid, NotAllowed, NotFound
 from portal.extensions import db
 from portal.models import Account, AuditLog, Notification
 from portal.notifications import messages
+from portal.pagination import Cursor
 from tests import factories
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
@@ -150,7 +151,7 @@ REFUSED = [
     (start, action)
     for start in ("pending", "approved", "active", "suspended")
     for action in services.ACTIONS
-    if start not in services.MOVES[action][0]
+    if not states.ACCOUNT.allows(action, start)
 ]
 
 
@@ -232,7 +233,7 @@ def test_the_database_refusal_is_also_invalid(admin, monkeypatch):
     """Should the service's own check miss a move, the trigger's CheckViolation becomes
     Invalid (422), never a 500."""
     account, _ = make_org("pending")
-    monkeypatch.setitem(services.MOVES, "activate", (("pending",), "active"))
+    monkeypatch.setitem(states.ACCOUNT.moves, "activate", states.Move(("pending",), "active"))
     with pytest.raises(Invalid) as exc:
         services.change_status(admin, account.id, "activate")
     assert exc.value.field == "status"

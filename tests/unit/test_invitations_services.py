@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from portal.errors import Invalid, NotAllowed, NotFound
 from portal.extensions import db
-from portal.invitations import services
+from portal.invitations import joining, managing, tokens
 from portal.models import AccountMember, AuditLog, EmailOutbox, Invitation, Notification
 from tests import factories
 
@@ -33,13 +33,13 @@ def org(app_ctx, dbs):
 def sent(monkeypatch):
     """The calls to mail.queue (the email is still queued for real)."""
     calls = []
-    original = services.mail.queue
+    original = managing.mail.queue
 
     def spy(to, template, subject, locale=None, **context):
         calls.append({"to": to, "template": template, "locale": locale, **context})
         return original(to, template, subject, locale=locale, **context)
 
-    monkeypatch.setattr(services.mail, "queue", spy)
+    monkeypatch.setattr(managing.mail, "queue", spy)
     return calls
 
 
@@ -59,7 +59,7 @@ def suspend(account):
 
 def test_invite_stores_only_the_hash_and_emails_the_link(org, sent):
     account, people = org
-    inv = services.invite(ours(people["owner"]), account.id, "  Ana.Souza@Example.COM ", "billing")
+    inv = managing.invite(ours(people["owner"]), account.id, "  Ana.Souza@Example.COM ", "billing")
     assert inv.email == "ana.souza@example.com" and inv.role == "billing"
     (call,) = sent
     assert call["to"] == "ana.souza@example.com" and call["template"] == "invitation"
@@ -78,16 +78,16 @@ def test_invite_stores_only_the_hash_and_emails_the_link(org, sent):
 def test_email_language_is_the_invited_persons_else_the_inviters(org, sent, dbs):
     account, people = org
     factories.UserFactory(email="Known@example.com", locale="pt_BR")
-    services.invite(ours(people["owner"]), account.id, "known@example.com", "member")
-    services.invite(ours(people["owner"]), account.id, "new@example.com", "member")
+    managing.invite(ours(people["owner"]), account.id, "known@example.com", "member")
+    managing.invite(ours(people["owner"]), account.id, "new@example.com", "member")
     assert [c["locale"] for c in sent] == ["pt_BR", "en"]
 
 
 def test_a_pending_invitation_blocks_a_second_one(org):
     account, people = org
-    services.invite(ours(people["owner"]), account.id, "ana@example.com", "member")
+    managing.invite(ours(people["owner"]), account.id, "ana@example.com", "member")
     with pytest.raises(Invalid, match="already pending") as caught:
-        services.invite(ours(people["admin"]), account.id, "ANA@example.com", "viewer")
+        managing.invite(ours(people["admin"]), account.id, "ANA@example.com", "viewer")
     assert caught.value.field == "email"
 
 
@@ -99,7 +99,7 @@ def test_an_expired_invitation_is_replaced(org, dbs):
         created_at=datetime.now(UTC) - timedelta(days=10),
         expires_at=datetime.now(UTC) - timedelta(days=3),
     )
-    new = services.invite(ours(people["owner"]), account.id, "ana@example.com", "member")
+    new = managing.invite(ours(people["owner"]), account.id, "ana@example.com", "member")
     assert ours(old).revoked_at is not None and ours(old).revoked_by_id == people["owner"].id
     assert new.id != old.id and new.state == "pending"
     assert actions(account.id) == ["invitation.revoked", "invitation.sent"]
@@ -108,7 +108,7 @@ def test_an_expired_invitation_is_replaced(org, dbs):
 def test_an_address_already_member_is_refused(org):
     account, people = org
     with pytest.raises(Invalid, match="already a member") as caught:
-        services.invite(ours(people["owner"]), account.id, people["viewer"].email.upper(), "member")
+        managing.invite(ours(people["owner"]), account.id, people["viewer"].email.upper(), "member")
     assert caught.value.field == "email"
 
 
@@ -116,19 +116,19 @@ def test_an_address_already_member_is_refused(org):
 def test_bad_input(org, email, role):
     account, people = org
     with pytest.raises(Invalid):
-        services.invite(ours(people["owner"]), account.id, email, role)
+        managing.invite(ours(people["owner"]), account.id, email, role)
     assert db.session.scalar(select(func.count()).select_from(Invitation)) == 0
 
 
 def test_admins_cannot_invite_owners_and_viewers_cannot_invite(org):
     account, people = org
     with pytest.raises(NotAllowed):
-        services.invite(ours(people["admin"]), account.id, "boss@example.com", "owner")
+        managing.invite(ours(people["admin"]), account.id, "boss@example.com", "owner")
     with pytest.raises(NotAllowed):
-        services.invite(ours(people["viewer"]), account.id, "x@example.com", "viewer")
+        managing.invite(ours(people["viewer"]), account.id, "x@example.com", "viewer")
     with pytest.raises(NotFound):
-        services.invite(ours(factories.UserFactory()), account.id, "x@example.com", "viewer")
-    services.invite(ours(people["owner"]), account.id, "boss@example.com", "owner")
+        managing.invite(ours(factories.UserFactory()), account.id, "x@example.com", "viewer")
+    managing.invite(ours(people["owner"]), account.id, "boss@example.com", "owner")
 
 
 def test_at_most_50_a_day_resends_included(org, dbs):
@@ -141,22 +141,22 @@ def test_at_most_50_a_day_resends_included(org, dbs):
         created_at=datetime.now(UTC) - timedelta(days=2),
         expires_at=datetime.now(UTC) + timedelta(days=5),
     )
-    inv = services.invite(ours(people["owner"]), account.id, "fiftieth@example.com", "member")
-    assert services.sends_in_last_day(account.id) == 50
+    inv = managing.invite(ours(people["owner"]), account.id, "fiftieth@example.com", "member")
+    assert managing.sends_in_last_day(account.id) == 50
     with pytest.raises(Invalid, match="50 invitations"):
-        services.invite(ours(people["owner"]), account.id, "51st@example.com", "member")
+        managing.invite(ours(people["owner"]), account.id, "51st@example.com", "member")
     with pytest.raises(Invalid, match="50 invitations"):
-        services.resend(ours(people["owner"]), account.id, inv.id)
+        managing.resend(ours(people["owner"]), account.id, inv.id)
 
 
 def test_a_resend_counts_toward_the_limit(org, dbs):
     account, people = org
     for _ in range(48):
         factories.InvitationFactory(account=account)
-    inv = services.invite(ours(people["owner"]), account.id, "a@example.com", "member")
-    services.resend(ours(people["owner"]), account.id, inv.id)
+    inv = managing.invite(ours(people["owner"]), account.id, "a@example.com", "member")
+    managing.resend(ours(people["owner"]), account.id, inv.id)
     with pytest.raises(Invalid, match="50 invitations"):
-        services.invite(ours(people["owner"]), account.id, "b@example.com", "member")
+        managing.invite(ours(people["owner"]), account.id, "b@example.com", "member")
 
 
 def test_resend_issues_a_new_link_and_the_old_one_dies(org, sent, dbs):
@@ -167,26 +167,26 @@ def test_resend_issues_a_new_link_and_the_old_one_dies(org, sent, dbs):
         expires_at=datetime.now(UTC) - timedelta(days=2),
     )
     old_hash = inv.token_hash
-    again = services.resend(ours(people["admin"]), account.id, inv.id)
-    assert again.token_hash != old_hash and again.sent_count == 2
+    again = managing.resend(ours(people["admin"]), account.id, inv.id)
+    assert again.invitation.token_hash != old_hash and again.invitation.sent_count == 2
     assert again.state == "pending"
     new_token = token_in(sent[0]["link"])
-    assert services.landing(new_token).invitation.id == inv.id
+    assert joining.landing(new_token).invitation.id == inv.id
     assert actions(account.id) == ["invitation.resent"]
 
 
 def test_revoke_kills_the_link_once(org, dbs):
     account, people = org
     inv, token = factories.InvitationFactory.with_token(account=account)
-    services.revoke(ours(people["owner"]), account.id, inv.id)
+    managing.revoke(ours(people["owner"]), account.id, inv.id)
     assert ours(inv).revoked_by_id == people["owner"].id
-    with pytest.raises(services.InvitationUnavailable) as caught:
-        services.landing(token)
+    with pytest.raises(joining.InvitationUnavailable) as caught:
+        joining.landing(token)
     assert (caught.value.reason, caught.value.status) == ("revoked", 410)
     with pytest.raises(Invalid, match="revoked"):
-        services.revoke(ours(people["owner"]), account.id, inv.id)
+        managing.revoke(ours(people["owner"]), account.id, inv.id)
     with pytest.raises(Invalid, match="revoked"):
-        services.resend(ours(people["owner"]), account.id, inv.id)
+        managing.resend(ours(people["owner"]), account.id, inv.id)
     assert actions(account.id) == ["invitation.revoked"]
 
 
@@ -194,12 +194,12 @@ def test_admins_do_not_touch_an_owners_invitation(org, dbs):
     account, people = org
     inv = factories.InvitationFactory(account=account, role="owner")
     with pytest.raises(NotAllowed):
-        services.revoke(ours(people["admin"]), account.id, inv.id)
+        managing.revoke(ours(people["admin"]), account.id, inv.id)
     with pytest.raises(NotAllowed):
-        services.resend(ours(people["admin"]), account.id, inv.id)
+        managing.resend(ours(people["admin"]), account.id, inv.id)
     other = factories.InvitationFactory()  # another organization's
     with pytest.raises(NotFound):
-        services.revoke(ours(people["owner"]), account.id, other.id)
+        managing.revoke(ours(people["owner"]), account.id, other.id)
 
 
 def test_accept_joins_with_the_role_and_tells_the_right_people(org, dbs):
@@ -210,7 +210,7 @@ def test_accept_joins_with_the_role_and_tells_the_right_people(org, dbs):
         account=account, email="ana@example.com", role="billing", invited_by_id=people["admin"].id
     )
     ana = ours(factories.UserFactory(email="Ana@Example.com", name="Ana", email_verified_at=None))
-    joined = services.accept(ana, token)
+    joined = joining.accept(ana, token)
     assert joined.account.id == account.id and joined.membership.role == "billing"
     row = ours(inv)
     assert row.accepted_by_id == ana.id and row.accepted_at is not None
@@ -229,21 +229,21 @@ def test_accept_joins_with_the_role_and_tells_the_right_people(org, dbs):
     assert by_user[second_owner.id] == ("member.joined", joined_params)
     assert people["viewer"].id not in by_user and ana.id not in by_user
     assert len(notes) == 3
-    with pytest.raises(services.InvitationUnavailable) as caught:
-        services.accept(ana, token)
+    with pytest.raises(joining.InvitationUnavailable) as caught:
+        joining.accept(ana, token)
     assert caught.value.reason == "accepted"
 
 
 def test_accept_refuses_another_address_and_existing_members(org, dbs):
     account, people = org
     inv, token = factories.InvitationFactory.with_token(account=account, email="ana@example.com")
-    with pytest.raises(services.WrongUser):
-        services.accept(ours(factories.UserFactory(email="bob@example.com")), token)
+    with pytest.raises(joining.WrongUser):
+        joining.accept(ours(factories.UserFactory(email="bob@example.com")), token)
     viewer_inv, viewer_token = factories.InvitationFactory.with_token(
         account=account, email=people["viewer"].email
     )
-    with pytest.raises(services.AlreadyMember):
-        services.accept(ours(people["viewer"]), viewer_token)
+    with pytest.raises(joining.AlreadyMember):
+        joining.accept(ours(people["viewer"]), viewer_token)
     assert ours(inv).accepted_at is None and ours(viewer_inv).accepted_at is None
     assert db.session.scalar(select(func.count()).select_from(AccountMember)) == 3
 
@@ -275,8 +275,8 @@ def test_unusable_links(org, dbs, arrange, reason, status):
         suspend(account)
     dbs.commit()
     ana = ours(factories.UserFactory(email="ana@example.com"))
-    for call in (lambda: services.landing(token), lambda: services.accept(ana, token)):
-        with pytest.raises(services.InvitationUnavailable) as caught:
+    for call in (lambda: joining.landing(token), lambda: joining.accept(ana, token)):
+        with pytest.raises(joining.InvitationUnavailable) as caught:
             call()
         assert (caught.value.reason, caught.value.status) == (reason, status)
     assert db.session.scalar(select(AccountMember).where(AccountMember.user_id == ana.id)) is None
@@ -289,11 +289,11 @@ def test_a_suspended_organization_invites_nobody_but_may_revoke(org, dbs):
     dbs.commit()
     owner = ours(people["owner"])
     with pytest.raises(Invalid, match="suspended and read-only"):
-        services.invite(owner, account.id, "ana@example.com", "member")
+        managing.invite(owner, account.id, "ana@example.com", "member")
     with pytest.raises(Invalid, match="suspended and read-only"):
-        services.resend(owner, account.id, inv.id)
+        managing.resend(owner, account.id, inv.id)
     assert actions(account.id) == [] and db.session.scalar(select(func.count(EmailOutbox.id))) == 0
-    services.revoke(owner, account.id, inv.id)  # taking access away stays possible
+    managing.revoke(owner, account.id, inv.id)  # taking access away stays possible
     assert ours(inv).state == "revoked" and actions(account.id) == ["invitation.revoked"]
 
 
@@ -301,19 +301,19 @@ def test_a_suspended_organization_invites_nobody_but_may_revoke(org, dbs):
 def test_who_may_invite_is_checked_before_the_input(org, email, role):
     account, people = org
     with pytest.raises(NotAllowed):
-        services.invite(ours(people["viewer"]), account.id, email, role)
+        managing.invite(ours(people["viewer"]), account.id, email, role)
     with pytest.raises(NotFound):
-        services.invite(ours(factories.UserFactory()), account.id, email, role)
+        managing.invite(ours(factories.UserFactory()), account.id, email, role)
 
 
-@pytest.mark.parametrize("action", [services.resend, services.revoke])
+@pytest.mark.parametrize("action", [managing.resend, managing.revoke])
 @pytest.mark.parametrize("bad_id", [2**63, 10**30])
 def test_ids_beyond_bigint_are_not_found(org, action, bad_id):
     account, people = org
     with pytest.raises(NotFound):
         action(ours(people["owner"]), account.id, bad_id)
     with pytest.raises(NotFound):
-        services.list_invitations(ours(people["owner"]), bad_id)
+        managing.list_invitations(ours(people["owner"]), bad_id)
 
 
 @pytest.mark.parametrize(
@@ -325,4 +325,4 @@ def test_ids_beyond_bigint_are_not_found(org, action, bad_id):
     ],
 )
 def test_mask_email(email, masked):
-    assert services.mask_email(email) == masked
+    assert tokens.mask_email(email) == masked

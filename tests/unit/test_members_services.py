@@ -57,7 +57,7 @@ def test_list_members_owners_first_with_their_users(org):
         "viewer",
     ]
     assert page.members[0].user.name == "Olga Owner"
-    assert page.owner_count == 1
+    assert page.owners == 1
 
 
 def test_owner_changes_a_role_with_audit_and_notification(org):

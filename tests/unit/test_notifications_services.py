@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -43,14 +44,19 @@ def test_unknown_kinds_and_missing_params_never_fail(app_ctx, kind, params):
 
 
 def test_a_cursor_survives_the_url():
-    cursor = services.Cursor(False, datetime(2025, 3, 10, 12, 0, 0, 123456, tzinfo=UTC), 42)
-    assert services.Cursor.decode(cursor.encode()) == cursor
+    cursor = services.ORDER.cursor_of(
+        SimpleNamespace(
+            read=False, created_at=datetime(2025, 3, 10, 12, 0, 0, 123456, tzinfo=UTC), id=42
+        )
+    )
+    assert cursor.encode() == "0.1741608000123456.42"
+    assert services.ORDER.decode(cursor.encode()) == cursor
 
 
 @pytest.mark.parametrize("token", ["", "x", "0.1", "2.1.1", "0.a.1", "0.1.-1", "0.1.0", "0.1e99.1"])
 def test_a_malformed_cursor_is_invalid(app_ctx, token):
     with pytest.raises(Invalid):
-        services.Cursor.decode(token)
+        services.ORDER.decode(token)
 
 
 @pytest.fixture

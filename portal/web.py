@@ -1,0 +1,192 @@
+"""Route helpers: what every route does the same way, written once.
+
+- :func:`actor`, :func:`client_ip`, :func:`page_size`: the acting person, their address (for
+  the audit row) and a list's page size;
+- :func:`form_error`: a service's Invalid next to its field;
+- :func:`render`: the page, or its partial for a real htmx request;
+- :func:`done`: after a change, flash + redirect without JavaScript, or the partial htmx
+  swaps in, with the message;
+- :class:`Rows`: a row action. A route says which service to call; the row is drawn from
+  what the service returned (a refused change answers 422 with the message next to the
+  row, with or without JavaScript), and a destructive action asks for a confirmation
+  without JavaScript (htmx asks with ``hx-confirm``).
+
+A route is: parse → service → respond through one of these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, flash, make_response, redirect, render_template, request
+from flask_login import current_user
+
+from portal import htmx
+from portal.errors import Invalid
+from portal.extensions import db
+
+CONFIRMED = "confirmed"  # the field a confirmed destructive action posts (value "1")
+
+
+def actor():
+    """The signed-in person (the real object, not Flask-Login's proxy)."""
+    return current_user._get_current_object()
+
+
+def client_ip() -> str | None:
+    """The caller's address, for audit rows (ProxyFix, when configured, has already applied
+    X-Forwarded-For)."""
+    return request.remote_addr
+
+
+def page_size(config_key: str, default: int) -> int:
+    return int(current_app.config.get(config_key, default))
+
+
+def form_error(form, exc: Invalid) -> None:
+    """Put a service's Invalid next to its field (or above the form)."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+def render(page: str, partial: str, status: int = 200, **context):
+    """The whole ``page``, or only ``partial`` (which the page includes) for htmx."""
+    return htmx.render(page, partial, status=status, **context)
+
+
+def done(message: str | None, back: str, partial: Callable[[], Any] | None = None):
+    """A change went through: with htmx, ``partial()`` (the swapped piece, which shows the
+    message); without JavaScript, the message as a flash and a redirect to ``back``."""
+    if partial is not None and htmx.is_partial():
+        return partial()
+    if message:
+        flash(message, "success")
+    return redirect(back)
+
+
+def hx_redirect(target: str):
+    """Leave the page: htmx follows ``HX-Redirect`` with a full load; others get a 302."""
+    if htmx.is_htmx():
+        return make_response("", 204, {"HX-Redirect": target})
+    return redirect(target)
+
+
+def confirmed() -> bool:
+    """Has the person confirmed a destructive action? htmx asks with ``hx-confirm`` (the
+    request is then sent), so only a request without JavaScript needs the field."""
+    return htmx.is_htmx() or request.form.get(CONFIRMED) == "1"
+
+
+def ask(question: str, back: str):
+    """A page that asks ``question`` before the action posted here is carried out; its
+    button posts the same form again, confirmed. Nothing is written meanwhile."""
+    carry = {k: v for k, v in request.form.items() if k not in ("csrf_token", CONFIRMED)}
+    return render_template(
+        "confirm.html", question=question, action=request.path, back=back, carry=carry
+    )
+
+
+def flash_success(message: str) -> None:
+    flash(message, "success")
+
+
+is_htmx = htmx.is_htmx
+is_partial = htmx.is_partial
+
+
+@dataclass
+class Rows:
+    """One kind of row, for its row actions.
+
+    - ``template`` draws one row; it reads the row as ``name`` (plus ``row_error``,
+      ``error_field`` and ``row_message``) and whatever ``context(row)`` adds;
+    - rows are view objects with a ``dom_id`` (the element a swap replaces);
+    - ``reload(**ids)`` reads the row as it is now (after a refusal, and for the question
+      of a confirmation), None when it is gone; it checks the reader's access itself;
+    - ``page(errors, **ids)`` answers without JavaScript when a change is refused: the whole
+      page with ``errors`` ({row id: message}) next to the row, 422.
+    """
+
+    template: str
+    name: str
+    reload: Callable[..., Any]
+    page: Callable[..., Any]
+    context: Callable[[Any], Mapping[str, Any]] | None = None
+    columns: int = 6
+
+    def draw(self, row, status: int = 200, **extra):
+        context = dict(self.context(row)) if self.context else {}
+        context.update(extra)
+        return render_template(self.template, **{self.name: row}, **context), status
+
+    def gone(self, dom_id: str, message: str, status: int = 200):
+        """The row that was removed, replaced by the message about it."""
+        return render_template(
+            "_gone_row.html", dom_id=dom_id, message=message, columns=self.columns
+        ), status
+
+    def act(
+        self,
+        call: Callable[[], Any],
+        *,
+        done: Callable[[Any], str],
+        back: str,
+        ids: Mapping[str, Any],
+        confirm: Callable[[Any], str] | None = None,
+        may: Callable[[Any], bool] | None = None,
+        removes: bool = False,
+        extra: Mapping[str, Any] | None = None,
+        on_done: Callable[[Any], Any] | None = None,
+    ):
+        """Run a row action: ``call()`` (the service), commit, respond.
+
+        - success: htmx gets the row drawn from what ``call()`` returned, with ``done(row)``
+          as its message (``removes=True``: the message in place of the row); without
+          JavaScript, a flash and a redirect to ``back``;
+        - Invalid: rollback; htmx gets the row as it is now with the message (422), or, if
+          the row is gone, a full-page reload of ``back`` with the message flashed; without
+          JavaScript, ``page()`` with the message next to the row (422);
+        - ``confirm(row)``: without JavaScript and before the person confirmed, a page that
+          asks that question (nothing is written yet) — only when ``may(row)`` says the
+          person may act at all; otherwise the service answers (403, 422) straight away."""
+        extra = dict(extra or {})
+        if confirm is not None and not confirmed():
+            current = self.reload(**ids)
+            if current is not None and (may is None or may(current)):
+                return ask(confirm(current), back)
+        try:
+            result = call()
+        except Invalid as exc:
+            db.session.rollback()
+            return self.refused(exc, back=back, ids=ids, extra=extra)
+        db.session.commit()
+        message = done(result)
+        if on_done is not None:
+            on_done(result)
+        if not htmx.is_partial():
+            flash(message, "success")
+            return redirect(back)
+        if removes:
+            return self.gone(result.dom_id, message)
+        return self.draw(result, row_message=message, **extra)
+
+    def refused(self, exc: Invalid, *, back: str, ids: Mapping[str, Any], extra=None):
+        current = self.reload(**ids)
+        if htmx.is_partial():
+            if current is None:  # gone meanwhile: the whole page, fresh, with the message
+                flash(exc.message, "error")
+                return hx_redirect(back)
+            return self.draw(
+                current, 422, row_error=exc.message, error_field=exc.field, **(extra or {})
+            )
+        if current is None:
+            flash(exc.message, "error")
+            return redirect(back)
+        return self.page(
+            {current.dom_id: exc.message}, error_field=exc.field, extra=extra or {}, **ids
+        )
