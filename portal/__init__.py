@@ -89,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.main.routes import bp as main_bp
     from portal.members.routes import bp as members_bp
     from portal.notifications.routes import bp as notifications_bp
+    from portal.quotas.routes import bp as quotas_bp
 
     for bp in (
         main_bp,
@@ -98,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
         invitations_bp,
         notifications_bp,
         audit_bp,
+        quotas_bp,
         admin_bp,
     ):
         app.register_blueprint(bp)

@@ -19,10 +19,10 @@ def is_partial() -> bool:
     return request.headers.get("HX-History-Restore-Request") != "true"
 
 
-def render(page: str, partial: str, status: int = 200, **context):
-    """Render ``partial`` for an htmx swap, else the full ``page`` (which includes it)."""
-    template = partial if is_partial() else page
-    return render_template(template, **context), status
+def render(template: str, partial: str, status: int = 200, **context):
+    """Render ``partial`` for an htmx swap, else the full page ``template`` (which
+    includes it)."""
+    return render_template(partial if is_partial() else template, **context), status
 
 
 def init_app(app: Flask) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, g, request
-from flask_babel import format_currency, format_datetime, get_locale
+from flask_babel import format_currency, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -49,6 +49,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["nav_accounts"] = nav_accounts
     app.jinja_env.globals["unread_notifications"] = unread_notifications
     app.jinja_env.globals["can"] = permissions.can
+    # Globals (not context processors) so that imported macros see them too.
+    app.jinja_env.globals["format_decimal"] = format_decimal
 
     @app.context_processor
     def layout_context():

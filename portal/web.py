@@ -54,9 +54,9 @@ def form_error(form, exc: Invalid) -> None:
         form.form_errors.append(exc.message)
 
 
-def render(page: str, partial: str, status: int = 200, **context):
-    """The whole ``page``, or only ``partial`` (which the page includes) for htmx."""
-    return htmx.render(page, partial, status=status, **context)
+def render(template: str, partial: str, status: int = 200, **context):
+    """The whole page ``template``, or only ``partial`` (which it includes) for htmx."""
+    return htmx.render(template, partial, status=status, **context)
 
 
 def done(message: str | None, back: str, partial: Callable[[], Any] | None = None):

@@ -15,17 +15,10 @@ from portal import clock, cnpj, events
 from portal.audit import Action
 from portal.errors import Invalid
 from portal.extensions import db
-from portal.models import (
-    AccessKey,
-    Account,
-    AccountMember,
-    AccountStatus,
-    Bucket,
-    KeyStatus,
-    Role,
-    User,
-)
+from portal.models import Account, AccountMember, AccountStatus, Role, User
 from portal.permissions import Permission, require
+from portal.quotas import usage as quota_usage
+from portal.quotas.usage import Usage
 
 DUPLICATE_CNPJ = _l("An organization with this CNPJ is already registered.")
 NAME_LENGTH = _l("The name must have between 2 and 120 characters.")
@@ -134,37 +127,21 @@ class Dashboard:
     account: Account
     membership: AccountMember
     member_count: int
-    bucket_count: int
-    storage_bytes: int
-    key_count: int
-
-    @property
-    def storage_gb(self) -> float:
-        return self.storage_bytes / 1024**3
+    usage: Usage
 
 
 def dashboard(user: User, account_id: int) -> Dashboard:
     """The dashboard's figures in two queries, whatever the account's size; remembers the
     organization as the person's last one (the caller commits)."""
     account, membership = require(user, account_id, Permission.ACCOUNT_READ)
-
-    def count(model, *where):
-        return select(func.count()).select_from(model).where(*where).scalar_subquery()
-
-    members, buckets, storage, keys = db.session.execute(
-        select(
-            count(AccountMember, AccountMember.account_id == account.id),
-            count(Bucket, Bucket.account_id == account.id),
-            select(func.coalesce(func.sum(Bucket.size_bytes), 0))
-            .where(Bucket.account_id == account.id)
-            .scalar_subquery(),
-            count(
-                AccessKey,
-                AccessKey.account_id == account.id,
-                AccessKey.status != KeyStatus.REVOKED.value,
-            ),
-        )
-    ).one()
+    members = (
+        select(func.count())
+        .select_from(AccountMember)
+        .where(AccountMember.account_id == account.id)
+        .scalar_subquery()
+    )
+    counts = quota_usage.counts_statement(account.id)
+    row = db.session.execute(select(members, *counts.selected_columns)).one()
     if user.last_account_id != account.id:
         user.last_account_id = account.id
-    return Dashboard(account, membership, members, buckets, int(storage), keys)
+    return Dashboard(account, membership, row[0], quota_usage.from_counts(account, *row[1:]))

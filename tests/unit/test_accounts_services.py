@@ -1,5 +1,7 @@
 """Organizations: creation, where "/" leads, the dashboard's figures."""
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import select
 
@@ -128,8 +130,10 @@ def test_dashboard_counts_and_remembers_the_organization(app_ctx, dbs):
     dbs.commit()
     me = ours(owner)
     data = services.dashboard(me, account.id)
-    assert (data.member_count, data.bucket_count, data.key_count) == (2, 2, 1)
-    assert data.storage_gb == pytest.approx(4.0)
+    u = data.usage
+    assert (data.member_count, u.buckets.used, u.access_keys.used) == (2, 2, 1)
+    assert u.storage_gb.used == Decimal("4.00") and u.storage_bytes == 4 * 1024**3
+    assert (u.buckets.quota, u.storage_gb.quota, u.access_keys.quota) == (10, 100, 5)
     assert data.membership.role == "owner"
     assert me.last_account_id == account.id
 

@@ -1,0 +1,24 @@
+"""/accounts/<id>/quotas: each quota with what is used against it."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask_login import login_required
+
+from portal import web
+from portal.quotas import services
+
+bp = Blueprint("quotas", __name__)
+
+
+@bp.get("/accounts/<int:account_id>/quotas")
+@login_required
+def index(account_id: int):
+    quotas = services.quotas_page(web.actor(), account_id)
+    return web.render(
+        "quotas/index.html",
+        "quotas/_meters.html",
+        quotas=quotas,
+        account=quotas.account,
+        membership=quotas.membership,
+    )

@@ -1,0 +1,63 @@
+"""/accounts/<id>/quotas: each quota with what is used against it, for every member."""
+
+import pytest
+
+from portal.models import AccessKey, Bucket
+from tests import factories
+
+ROLES = ["owner", "admin", "member", "billing", "viewer"]
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture
+def org(dbs):
+    account = factories.AccountFactory(name="Acme Ltda")
+    people = {}
+    for role in ROLES:
+        people[role] = factories.UserFactory()
+        factories.MemberFactory(account=account, user=people[role], role=role)
+    dbs.add_all(
+        [
+            Bucket(account_id=account.id, name=f"bucket-{i}", size_bytes=(i + 1) * 1024**3)
+            for i in range(8)
+        ]
+        + [
+            AccessKey(account_id=account.id, key_id=f"PC{i:018d}", name="k", secret_ciphertext=b"x")
+            for i in range(5)
+        ]
+    )
+    dbs.commit()
+    return account, people
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_member_sees_the_meters(client, login, org, role):
+    account, people = org
+    login(people[role])
+    response = client.get(f"/accounts/{account.id}/quotas")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'id="quota-buckets"' in html and "8 of 10" in html
+    assert "36.00 GB of 100 GB" in html  # 1 + 2 + ... + 8 GB
+    # five active keys of five: the limit is reached, and it says so
+    assert 'class="quota-meter is-at-limit" id="quota-access_keys"' in html
+    assert 'class="quota-meter is-near-limit" id="quota-buckets"' in html
+
+
+def test_another_organization_is_404_and_visitors_log_in(client, login, org):
+    account, _ = org
+    assert client.get(f"/accounts/{account.id}/quotas").headers["Location"].startswith("/login")
+    login(factories.UserFactory())
+    assert client.get(f"/accounts/{account.id}/quotas").status_code == 404
+
+
+def test_fixed_number_of_queries(client, login, org, count_queries):
+    account, people = org
+    login(people["viewer"])
+    with count_queries() as queries:
+        assert client.get(f"/accounts/{account.id}/quotas").status_code == 200
+    assert len(queries) <= 6
