@@ -6,7 +6,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi
 export PORT
 
-.PHONY: run test install lint format bench translations db-upgrade seed clean
+.PHONY: run test install lint format bench bench-sql translations db-upgrade seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,13 @@ format: $(VENV)/.installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Every page over HTTP at scale (gunicorn + wrk) against a bare Flask app; see README.
 bench: install
+	@scripts/ensure-wrk
+	$(BIN)/python -m tests.bench.http $(BENCH_ARGS)
+
+# The list queries alone (SQL timings of page 1 vs deep keyset pages vs OFFSET).
+bench-sql: install
 	$(BIN)/python -m tests.bench.run
 
 clean:
