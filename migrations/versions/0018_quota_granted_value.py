@@ -57,7 +57,9 @@ depends_on = None
 
 SQUAWK_IGNORE = "-- squawk-ignore prefer-robust-stmts\n"
 CHECK_NAME = "ck_quota_requests_granted_value_decided"
-CHECK = "granted_value IS NULL OR (status = 'approved' AND granted_value BETWEEN 1 AND requested_value)"
+CHECK = (
+    "granted_value IS NULL OR (status = 'approved' AND granted_value BETWEEN 1 AND requested_value)"
+)
 
 GRANT_DEFAULT = r"""
 CREATE OR REPLACE FUNCTION quota_requests_grant_default() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -67,8 +67,7 @@ QUERIES = [
     ),
     (
         "quota review queue, pending oldest first",
-        "SELECT id FROM quota_requests WHERE status = 'pending' "
-        "ORDER BY created_at, id LIMIT 20",
+        "SELECT id FROM quota_requests WHERE status = 'pending' ORDER BY created_at, id LIMIT 20",
         "ix_quota_requests_pending_created_at_id",
     ),
     (
