@@ -229,7 +229,7 @@ def approve(request_id: int):
         # Only the granted value can be malformed (not a whole number): 422, nothing written.
         if review.review_row(web.actor(), request_id) is None:
             raise NotFound()
-        message = " ".join(form.granted_value.errors) or gettext("Enter a whole number.")
+        message = " ".join(map(str, form.granted_value.errors)) or gettext("Enter a whole number.")
         return REQUEST.refused(
             Invalid(message, field="granted_value"),
             back=back,
