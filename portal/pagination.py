@@ -283,7 +283,8 @@ class Chain:
     decided first. No single index order can give that, but each part has its own index.
 
     ``page(statements, cursor, limit)`` takes one statement per part (column selects, not
-    ORM entities: the parts are united) and reads the page in one statement: the UNION ALL
+    ORM entities: the parts are united; None for a part a filter leaves out) and reads the
+    page in one statement: the UNION ALL
     of the cursor's part after the cursor and of every later part from its start, each at
     most ``limit`` rows (one index range scan each); the rows are then put in chain order
     here. A cursor is ``<part>.<keyset cursor>``; a page may end one part and begin the
@@ -308,6 +309,8 @@ class Chain:
         first = cursor.part if cursor is not None else 0
         segments = []
         for index in range(first, len(self.parts)):
+            if statements[index] is None:
+                continue
             after = cursor.cursor if cursor is not None and index == first else None
             stmt = statements[index].add_columns(literal(index).label(CHAIN_PART))
             segments += self.parts[index].segments(stmt, after, limit)
@@ -316,10 +319,14 @@ class Chain:
     def statement(self, statements: Sequence[Select], cursor: ChainCursor | None, limit: int):
         """The one statement that reads the page (EXPLAIN it to check the plan)."""
         segments = self.segments(statements, cursor, limit)
+        if not segments:  # every remaining part is filtered out: an empty page
+            return select(literal(None)).where(literal(False))
         return segments[0] if len(segments) == 1 else sa_union_all(*segments)
 
     def page(self, statements: Sequence[Select], cursor: ChainCursor | None, limit: int) -> Page:
         """At most ``limit`` rows after ``cursor`` and the next page's cursor. One query."""
+        if not self.segments(statements, cursor, limit + 1):
+            return Page([], None)
         rows = list(db.session.execute(self.statement(statements, cursor, limit + 1)))
         ordered = []
         for index, keyset in enumerate(self.parts):

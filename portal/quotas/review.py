@@ -31,7 +31,7 @@ from datetime import datetime
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
 from portal import clock, events, links, mail, states
@@ -165,16 +165,17 @@ def _check_filters(status: str | None, resource: str | None) -> None:
 
 
 def queue_statements(status: str | None = None, resource: str | None = None) -> list:
-    """The chain's two statements (pending, decided), filtered."""
+    """The chain's two statements (pending, decided), filtered; None for a part the status
+    filter leaves out."""
     pending = _base_statement().where(QuotaRequest.status == "pending")
     decided = _base_statement().where(QuotaRequest.status != "pending")
     if resource:
         pending = pending.where(QuotaRequest.resource == resource)
         decided = decided.where(QuotaRequest.resource == resource)
     if status == "pending":
-        decided = decided.where(false())
+        decided = None
     elif status:
-        pending = pending.where(false())
+        pending = None
         decided = decided.where(QuotaRequest.status == status)
     return [pending, decided]
 
