@@ -109,7 +109,7 @@ def test_the_page_shows_every_section(client, staff, org, dbs):
     assert "status-active" in status and "<dd>5</dd>" in status  # members
     assert f'action="/admin/accounts/{account.id}/status/suspend"' in status
     members = re.search(r'<section id="members".*?</section>', html, re.S).group(0)
-    for role, person in people.items():
+    for person in people.values():
         assert person.email in members
     assert members.index("Owner Pessoa") < members.index("Viewer Pessoa")  # owners first
     quotas = re.search(r'<section id="quotas".*?</section>\s*<section', html, re.S).group(0)

@@ -212,7 +212,7 @@ def test_the_queue_issues_a_fixed_number_of_queries(client, staff, dbs, count_qu
 
     few = measure()
     owner = factories.UserFactory()
-    for i in range(8):
+    for _ in range(8):
         account = factories.AccountFactory(owner=owner)
         factories.BucketFactory(account=account)
         factories.QuotaRequestFactory(account=account, status="rejected", review_note="n")
