@@ -152,10 +152,6 @@ class Dashboard:
     member_count: int
     usage: Usage
 
-    @property
-    def read_only(self) -> str | None:
-        return read_only_reason(self.account)
-
 
 def dashboard(user: User, account_id: int) -> Dashboard:
     """The dashboard's figures in two queries, whatever the account's size; remembers the

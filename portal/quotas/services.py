@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from portal import events
+from portal import clock, events
 from portal.accounts.services import read_only_reason
 from portal.audit import Action
 from portal.errors import Invalid
@@ -248,6 +248,8 @@ def request_increase(
         reason=reason,
         requested_by_id=actor.id,
     )
+    if clock.traveling():  # the demo seed asks "15 days ago"
+        request.created_at = clock.now()
     try:
         # A savepoint: should another transaction have added a pending request meanwhile
         # (it cannot while we hold the account's lock, but the index is the guarantee),
