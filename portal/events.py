@@ -25,7 +25,7 @@ from sqlalchemy import select
 from portal import audit
 from portal.audit import Action
 from portal.extensions import db
-from portal.models import Account, AccountMember, AuditLog, Invitation, Role, User
+from portal.models import Account, AccountMember, AuditLog, Invitation, QuotaRequest, Role, User
 
 
 # --------------------------------------------------------------------------- target ---
@@ -65,6 +65,16 @@ def _(user: User) -> Target:
 @target_of.register
 def _(invitation: Invitation) -> Target:
     return Target("invitation", invitation.id, invitation.email)
+
+
+@target_of.register
+def _(request: QuotaRequest) -> Target:
+    # A language-neutral label (it is stored): "#12 buckets 10 → 25".
+    return Target(
+        "quota_request",
+        request.id,
+        f"#{request.id} {request.resource} {request.current_value} → {request.requested_value}",
+    )
 
 
 def member_target(user: User) -> Target:

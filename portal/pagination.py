@@ -14,6 +14,9 @@ an index matches the order (``tests/db/test_query_plans.py`` checks each list's 
 
 :class:`ListForm` is the base of every list's GET form (filters + the cursor field), and
 ``templates/_macros/lists.html`` draws the pager from :meth:`ListForm.links`.
+
+A list whose parts have different orders (the quota review queue: pending oldest first, then
+decided most recent first) is a :class:`Chain` of keysets: one statement per page too.
 """
 
 from __future__ import annotations
@@ -254,6 +257,88 @@ def _entity(stmt: Select):
         if isinstance(expr, type) and isinstance(inspect(expr, raiseerr=False), Mapper):
             return expr
     return None
+
+
+# --------------------------------------------------------------------------- chains ---
+CHAIN_PART = "chain_part"  # the column each part's rows carry: the index of their part
+
+
+@dataclass(frozen=True)
+class ChainCursor:
+    """A position in a :class:`Chain`: which part, and the keyset cursor inside it."""
+
+    part: int
+    cursor: Cursor
+
+    def encode(self) -> str:
+        return f"{self.part}.{self.cursor.encode()}"
+
+    def __str__(self) -> str:
+        return self.encode()
+
+
+class Chain:
+    """A list made of keyset lists one after the other, each with its own order — the quota
+    review queue is the pending requests, oldest first, then the decided ones, most recently
+    decided first. No single index order can give that, but each part has its own index.
+
+    ``page(statements, cursor, limit)`` takes one statement per part (column selects, not
+    ORM entities: the parts are united; None for a part a filter leaves out) and reads the
+    page in one statement: the UNION ALL
+    of the cursor's part after the cursor and of every later part from its start, each at
+    most ``limit`` rows (one index range scan each); the rows are then put in chain order
+    here. A cursor is ``<part>.<keyset cursor>``; a page may end one part and begin the
+    next. ListForm reads it like a Keyset (``keyset = chain``)."""
+
+    def __init__(self, *parts: Keyset):
+        if not parts:
+            raise ValueError("a chain needs at least one part")
+        self.parts = parts
+
+    def decode(self, token: str, field: str = "before") -> ChainCursor:
+        head, _, rest = token.partition(".")
+        if not (head.isascii() and head.isdigit() and int(head) < len(self.parts)):
+            raise Invalid(gettext("This page link is not valid."), field=field)
+        return ChainCursor(int(head), self.parts[int(head)].decode(rest, field=field))
+
+    def segments(
+        self, statements: Sequence[Select], cursor: ChainCursor | None, limit: int
+    ) -> list[Select]:
+        if len(statements) != len(self.parts):
+            raise ValueError("one statement per part of the chain")
+        first = cursor.part if cursor is not None else 0
+        segments = []
+        for index in range(first, len(self.parts)):
+            if statements[index] is None:
+                continue
+            after = cursor.cursor if cursor is not None and index == first else None
+            stmt = statements[index].add_columns(literal(index).label(CHAIN_PART))
+            segments += self.parts[index].segments(stmt, after, limit)
+        return segments
+
+    def statement(self, statements: Sequence[Select], cursor: ChainCursor | None, limit: int):
+        """The one statement that reads the page (EXPLAIN it to check the plan)."""
+        segments = self.segments(statements, cursor, limit)
+        if not segments:  # every remaining part is filtered out: an empty page
+            return select(literal(None)).where(literal(False))
+        return segments[0] if len(segments) == 1 else sa_union_all(*segments)
+
+    def page(self, statements: Sequence[Select], cursor: ChainCursor | None, limit: int) -> Page:
+        """At most ``limit`` rows after ``cursor`` and the next page's cursor. One query."""
+        if not self.segments(statements, cursor, limit + 1):
+            return Page([], None)
+        rows = list(db.session.execute(self.statement(statements, cursor, limit + 1)))
+        ordered = []
+        for index, keyset in enumerate(self.parts):
+            ordered += keyset.sort([r for r in rows if getattr(r, CHAIN_PART) == index])
+        more = len(ordered) > limit
+        ordered = ordered[:limit]
+        next_cursor = None
+        if more and ordered:
+            last = ordered[-1]
+            part = getattr(last, CHAIN_PART)
+            next_cursor = ChainCursor(part, self.parts[part].cursor_of(last))
+        return Page(ordered, next_cursor)
 
 
 def keyset_page(

@@ -24,6 +24,7 @@ def label_helpers():
         "account_status_label": labels.account_status_label,
         "account_status_explanation": labels.account_status_explanation,
         "format_decimal": format_decimal,
+        "read_only_reason": services.read_only_reason,
     }
 
 

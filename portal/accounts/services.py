@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,28 @@ SUSPENDED = _l(
 def _constraint(exc: IntegrityError) -> str | None:
     diag = getattr(exc.orig, "diag", None)
     return getattr(diag, "constraint_name", None)
+
+
+def read_only_reason(account: Account | None) -> str | None:
+    """Why nothing can be created or changed in ``account`` now, in the reader's language
+    (the suspension and the reason staff gave), or None when it is writable.
+
+    The shared flag of every write control: page and row views expose it (``read_only``)
+    and templates draw the control disabled with this text
+    (``_macros/controls.html``'s ``disabled_control``) instead of a form that can only fail
+    after submit. The services still refuse (``check_not_suspended``)."""
+    if account is None or account.status != AccountStatus.SUSPENDED:
+        return None
+    if account.suspension_reason:
+        return gettext(
+            "This organization is suspended and read-only: %(reason)s. Nothing can be "
+            "created or changed until PrimeCloud restores it.",
+            reason=account.suspension_reason.strip().rstrip("."),
+        )
+    return gettext(
+        "This organization is suspended and read-only. Nothing can be created or changed "
+        "until PrimeCloud restores it."
+    )
 
 
 def check_not_suspended(account: Account, field: str | None = None) -> None:

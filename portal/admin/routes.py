@@ -107,3 +107,7 @@ def account_action(account_id: int, action: str):
         ids={"account_id": account_id},
         extra={"back": back, "reason_value": form.reason.data or ""},
     )
+
+
+# One organization's page (/admin/accounts/<id>) lives in its own module, on this blueprint.
+from portal.admin import organization_routes  # noqa: E402,F401

@@ -42,6 +42,7 @@ def _render(kind: str, form, page, list_url: str, csv_url: str, **extra):
         links=form.links(list_url, page),
         csv_url=csv_url,
         show_account=kind == "admin",
+        staff=kind == "admin",
         **extra,
     )
 

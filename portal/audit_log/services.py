@@ -33,6 +33,7 @@ from portal.models import (
     AuditLog,
     Bucket,
     Invitation,
+    QuotaRequest,
     User,
 )
 from portal.pagination import Cursor, Key, Keyset, Page
@@ -120,6 +121,14 @@ def _target_ref():
                 select(Bucket.name).where(
                     Bucket.account_id == log.account_id,
                     or_(Bucket.id == tid, Bucket.name == log.target_id),
+                )
+            ),
+        ),
+        (
+            log.target_type == "quota_request",
+            scalar(
+                select(cast(QuotaRequest.id, String)).where(
+                    QuotaRequest.id == tid, QuotaRequest.account_id == log.account_id
                 )
             ),
         ),
@@ -217,18 +226,33 @@ class Entry:
     def target(self) -> str:
         return messages.target_text(self.target_type, self.target_id, self.target_label)
 
-    def target_path(self) -> str | None:
+    def target_path(self, staff: bool = False) -> str | None:
         """Where the target lives now; None when it no longer exists or is not something
-        the portal shows."""
+        the portal shows. ``staff``: as platform admins read it (/admin/audit and an
+        organization's admin page), who are not members: an organization's targets lead to
+        its staff page (/admin/accounts/<id>), never to a customer page that would be a
+        404 for them."""
         if self.target_ref is None:
             return None
-        page = TARGET_PAGES.get(self.target_type or "")
-        if page is None or (self.account_id is None and self.target_type != "account"):
+        if self.account_id is None and self.target_type != "account":
+            return None
+        pages = TARGET_PAGES
+        if staff:
+            pages = {t: ADMIN_TARGET_PAGES.get(t, _admin_organization_of) for t in TARGET_PAGES}
+            pages.update(ADMIN_TARGET_PAGES)
+        page = pages.get(self.target_type or "")
+        if page is None:
             return None
         try:
             return page(self)
         except BuildError:  # a page its domain has not registered yet
             return None
+
+    def account_path(self, staff: bool = False) -> str | None:
+        """The organization of the row, for the admin log's "Organization" column."""
+        if self.account_id is None or not staff:
+            return None
+        return links.path("admin.organization", account_id=self.account_id)
 
     def detail_items(self) -> list[tuple[str, str]]:
         """The details as compact ``key: value`` pairs."""
@@ -251,6 +275,32 @@ TARGET_PAGES: dict[str, Callable[[Entry], str]] = {
     "bucket": lambda e: links.path("buckets.detail", account_id=e.account_id, name=e.target_ref),
     "key": lambda e: links.path("keys.index", account_id=e.account_id),
     "access_key": lambda e: links.path("keys.index", account_id=e.account_id),
+    "quota_request": lambda e: links.path("quotas.index", account_id=e.account_id),
+}
+
+
+def _admin_organization_of(entry: Entry) -> str:
+    """Staff view of any target of an organization: the organization's admin page, at the
+    section that shows that kind of target (an anchor the page may or may not have)."""
+    path = links.path("admin.organization", account_id=entry.account_id)
+    section = SECTION_OF.get(entry.target_type or "")
+    return f"{path}#{section}" if section else path
+
+
+# The admin page's section (its DOM id) that shows each kind of target.
+SECTION_OF = {
+    "member": "members",
+    "invitation": "members",
+    "quota_request": "quotas",
+    "bucket": "buckets",
+    "key": "keys",
+    "access_key": "keys",
+}
+
+# Where a target leads in the staff views (/admin/audit, /admin/accounts/<id>). A kind not
+# listed here but listed in TARGET_PAGES leads to its organization's admin page.
+ADMIN_TARGET_PAGES: dict[str, Callable[[Entry], str]] = {
+    "account": lambda e: links.path("admin.organization", account_id=int(e.target_ref)),
 }
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import clock, events, mail
-from portal.accounts.services import check_not_suspended
+from portal.accounts.services import check_not_suspended, read_only_reason
 from portal.audit import Action
 from portal.errors import Invalid, NotAllowed
 from portal.extensions import db
@@ -72,6 +72,12 @@ class InvitationView:
             self.viewer.role, self.invitation.role
         )
 
+    @property
+    def read_only(self) -> str | None:
+        """Why resending is disabled now (a suspended organization), or None. Revoking
+        stays possible: it only takes access away."""
+        return read_only_reason(self.account)
+
 
 @dataclass(frozen=True)
 class InvitationsPage:
@@ -84,6 +90,11 @@ class InvitationsPage:
     @property
     def grantable(self) -> list[str]:
         return grantable_roles(self.membership.role)
+
+    @property
+    def read_only(self) -> str | None:
+        """Why inviting is disabled now (a suspended organization), or None."""
+        return read_only_reason(self.account)
 
 
 def _parse_role(role: str | None) -> Role:

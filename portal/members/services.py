@@ -21,7 +21,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import events, links
-from portal.accounts.services import check_not_suspended
+from portal.accounts.services import check_not_suspended, read_only_reason
 from portal.audit import Action
 from portal.errors import DomainError, Invalid, NotAllowed, NotFound
 from portal.events import MANAGERS, OWNERS, member_target
@@ -76,6 +76,12 @@ class MemberView:
         return grantable_roles(self.viewer.role) if self.may_manage else []
 
     @property
+    def read_only(self) -> str | None:
+        """Why a role change is disabled now (a suspended organization), or None. Removing
+        a member stays possible: it only takes access away."""
+        return read_only_reason(self.account)
+
+    @property
     def is_last_owner(self) -> bool:
         return self.membership.role == Role.OWNER and self.owners <= 1
 
@@ -90,6 +96,10 @@ class MembersPage:
     @property
     def may_manage(self) -> bool:
         return can(self.membership, Permission.MEMBERS_MANAGE)
+
+    @property
+    def read_only(self) -> str | None:
+        return read_only_reason(self.account)
 
     @property
     def may_leave(self) -> bool:

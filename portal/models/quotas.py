@@ -23,6 +23,12 @@ class QuotaRequest(db.Model):
         CheckConstraint(
             "(status = 'pending') = (reviewed_at IS NULL)", name="reviewed_at_iff_reviewed"
         ),
+        # What an approval granted: only on approved requests, never above the ask (0018).
+        CheckConstraint(
+            "granted_value IS NULL OR (status = 'approved' AND granted_value BETWEEN 1 AND "
+            "requested_value)",
+            name="granted_value_decided",
+        ),
         # At most one pending request per (account, resource).
         Index(
             "uq_quota_requests_pending_account_resource",
@@ -31,14 +37,22 @@ class QuotaRequest(db.Model):
             unique=True,
             postgresql_where=text("status = 'pending'"),
         ),
-        # The admin review queue: pending requests, oldest first.
+        # The staff review queue (0018): pending requests oldest first, then the decided
+        # ones, most recently decided first; keyset on (created_at, id) / (reviewed_at, id).
         Index(
-            "ix_quota_requests_pending_created_at",
+            "ix_quota_requests_pending_created_at_id",
             "created_at",
+            "id",
             postgresql_where=text("status = 'pending'"),
         ),
-        # /accounts/<id>/quotas lists an account's requests, newest first (0010).
-        Index("ix_quota_requests_account_id_created_at", "account_id", "created_at"),
+        Index(
+            "ix_quota_requests_decided_reviewed_at_id",
+            "reviewed_at",
+            "id",
+            postgresql_where=text("status <> 'pending'"),
+        ),
+        # /accounts/<id>/quotas' history, newest first, keyset on (created_at, id) (0018).
+        Index("ix_quota_requests_account_id_created_at_id", "account_id", "created_at", "id"),
     )
 
     id: Mapped[int] = pk()
@@ -49,6 +63,9 @@ class QuotaRequest(db.Model):
     resource: Mapped[str] = mapped_column(String(32), nullable=False)
     current_value: Mapped[int] = mapped_column(BigInteger, nullable=False)
     requested_value: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # What an approval granted (at most what was asked); NULL while pending, when rejected,
+    # and on requests approved before 0018 (which granted requested_value: see `granted`).
+    granted_value: Mapped[int | None] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text, nullable=False, server_default="", default="")
     status: Mapped[str] = mapped_column(
         String(16), nullable=False, server_default="pending", default="pending"
@@ -62,3 +79,10 @@ class QuotaRequest(db.Model):
     review_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at()
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def granted(self) -> int | None:
+        """What the approval granted (None unless approved)."""
+        if self.status != "approved":
+            return None
+        return self.granted_value if self.granted_value is not None else self.requested_value

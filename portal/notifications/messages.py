@@ -15,6 +15,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.labels import ROLE_LABELS, STATUS_LABELS
+from portal.quotas.labels import RESOURCE_NOUNS, amount
 
 KIND_MESSAGES = {
     "member.role_changed": _l("%(actor_name)s changed your role in %(account_name)s to %(role)s."),
@@ -23,6 +24,14 @@ KIND_MESSAGES = {
     "member.joined": _l("%(member_name)s joined %(account_name)s as %(role)s."),
     "invitation.accepted": _l("%(member_name)s accepted the invitation to %(account_name)s."),
     "account.status_changed": _l("The status of %(account_name)s is now: %(status)s."),
+    "quota.approved": _l(
+        "PrimeCloud approved the request for more %(resource)s in %(account_name)s: the "
+        "limit is now %(granted)s."
+    ),
+    "quota.rejected": _l(
+        "PrimeCloud did not approve the request for more %(resource)s in %(account_name)s. "
+        "See the note on the quotas page."
+    ),
 }
 
 
@@ -38,6 +47,8 @@ def _display(key: str, value: Any) -> str:
         return str(ROLE_LABELS[value])
     if key == "status" and isinstance(value, str) and value in STATUS_LABELS:
         return str(STATUS_LABELS[value])
+    if key == "resource" and isinstance(value, str) and value in RESOURCE_NOUNS:
+        return str(RESOURCE_NOUNS[value])
     if value is None:
         return "…"
     return str(value)
@@ -49,6 +60,8 @@ def render(kind: str, params: Mapping[str, Any] | None) -> str:
     if template is None:
         return gettext("You have a new notification.")
     values = _Params({k: _display(k, v) for k, v in (params or {}).items()})
+    if isinstance((params or {}).get("granted"), int):  # "500 GB" for storage
+        values["granted"] = amount(str(params.get("resource")), params["granted"])
     try:
         return str(template) % values
     except (TypeError, ValueError):

@@ -68,9 +68,10 @@ class Usage:
         return getattr(self, resource)
 
 
-def counts_statement(account_id: int) -> Select:
-    """(buckets, bytes stored, active keys) of one account, in one statement of scalar
-    subqueries (each an index range of the account's own rows)."""
+def counts_columns(account_id) -> tuple:
+    """(buckets, bytes stored, active keys) of the account ``account_id`` — an id, or a
+    column such as ``Account.id`` for a list of accounts (the subqueries then correlate to
+    each row: one index range of the row's account each, only for the rows of the page)."""
     buckets = (
         select(func.count()).select_from(Bucket).where(Bucket.account_id == account_id)
     ).scalar_subquery()
@@ -86,7 +87,24 @@ def counts_statement(account_id: int) -> Select:
             or_(AccessKey.expires_at.is_(None), AccessKey.expires_at > func.now()),
         )
     ).scalar_subquery()
-    return select(buckets, stored, keys)
+    return buckets, stored, keys
+
+
+COUNT_LABELS = ("used_buckets", "used_bytes", "used_keys")
+
+
+def labelled_counts(account_id) -> tuple:
+    """:func:`counts_columns` labelled ``used_buckets``, ``used_bytes``, ``used_keys`` (to
+    add to a list's select; :func:`from_row` reads them back)."""
+    return tuple(
+        c.label(name) for c, name in zip(counts_columns(account_id), COUNT_LABELS, strict=True)
+    )
+
+
+def counts_statement(account_id: int) -> Select:
+    """(buckets, bytes stored, active keys) of one account, in one statement of scalar
+    subqueries (each an index range of the account's own rows)."""
+    return select(*counts_columns(account_id))
 
 
 def usage(account: Account) -> Usage:
@@ -94,9 +112,16 @@ def usage(account: Account) -> Usage:
     return from_counts(account, *db.session.execute(counts_statement(account.id)).one())
 
 
+def from_row(row) -> Usage:
+    """The usage of a row that has the account's quotas (``quota_buckets``...) and
+    :func:`labelled_counts`' columns."""
+    return from_counts(row, *(getattr(row, name) for name in COUNT_LABELS))
+
+
 def from_counts(account: Account, buckets: int, stored: int, keys: int) -> Usage:
     """The usage from :func:`counts_statement`'s row (a page that reads more in the same
-    statement adds its own columns to it)."""
+    statement adds its own columns to it). ``account`` is anything with the quota columns
+    (an Account, or a row that selected them)."""
     stored = int(stored)
     storage_gb = (Decimal(stored) / GB).quantize(Decimal("0.01"), ROUND_HALF_UP)
     return Usage(

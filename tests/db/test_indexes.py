@@ -61,8 +61,20 @@ QUERIES = [
     ),
     (
         "quota requests of an account, newest first",
-        "SELECT id FROM quota_requests WHERE account_id = 1 ORDER BY created_at DESC",
-        "ix_quota_requests_account_id_created_at",
+        "SELECT id FROM quota_requests WHERE account_id = 1 "
+        "ORDER BY created_at DESC, id DESC LIMIT 20",
+        "ix_quota_requests_account_id_created_at_id",
+    ),
+    (
+        "quota review queue, pending oldest first",
+        "SELECT id FROM quota_requests WHERE status = 'pending' ORDER BY created_at, id LIMIT 20",
+        "ix_quota_requests_pending_created_at_id",
+    ),
+    (
+        "quota review queue, decided most recent first",
+        "SELECT id FROM quota_requests WHERE status <> 'pending' AND status = 'approved' "
+        "ORDER BY reviewed_at DESC, id DESC LIMIT 20",
+        "ix_quota_requests_decided_reviewed_at_id",
     ),
     (
         "usage of a bucket being deleted",

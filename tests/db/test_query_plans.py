@@ -2,7 +2,8 @@
 
 A dedicated database gets one user with 50,000 notifications (plus other people's) and one
 organization with 40,000 audit rows (plus 100,000 of other organizations and platform events), then
-VACUUM ANALYZE. The statements checked are the ones the services issue (compiled from the
+VACUUM ANALYZE; another one gets 33,000 quota requests (the staff review queue and a
+customer's history). The statements checked are the ones the services issue (compiled from the
 same builders), EXPLAINed with their real parameters: no Sort node, no Seq Scan over the
 big table, the expected index — whatever the page's depth. Plans are checked, not forced.
 """
@@ -214,3 +215,178 @@ def test_explain_sees_the_seeded_volume(plan_db):
         a=ids["account_id"],
     )
     assert (counts.n, counts.a) == (NOTIFICATIONS, AUDIT_ROWS)
+
+
+# ------------------------------------------------------------------- quota requests ---
+# The staff review queue (pending oldest first, then decided most recently decided first:
+# a Chain of two keysets, one statement) and a customer's history (newest first), on
+# 24,000 requests of 1,000 organizations plus one organization with 9,000 of its own.
+QUOTA_ACCOUNTS = 1_000
+QUOTA_ROUNDS = 7  # decided requests per (account, resource)
+BIG_HISTORY = 3_000  # rounds of three requests for the big organization
+HISTORY_INDEX = "ix_quota_requests_account_id_created_at_id"
+PENDING_INDEX = "ix_quota_requests_pending_created_at_id"
+DECIDED_INDEX = "ix_quota_requests_decided_reviewed_at_id"
+RESOURCES = "ARRAY['buckets', 'storage_gb', 'access_keys']"
+
+
+def _seed_quota_requests() -> dict:
+    from tests.factories.accounts import make_cnpj
+
+    with db.engine.begin() as conn:
+        owner = seed.user(conn, "quota-owner")
+        conn.execute(
+            text("INSERT INTO accounts (name, cnpj) VALUES (:name, :cnpj)"),
+            [{"name": f"Cota {i} Ltda", "cnpj": make_cnpj(i)} for i in range(QUOTA_ACCOUNTS)],
+        )
+        conn.execute(
+            text(
+                "INSERT INTO account_members (account_id, user_id, role) "
+                "SELECT id, :owner, 'owner' FROM accounts"
+            ),
+            {"owner": owner},
+        )
+        for r in range(QUOTA_ROUNDS + 1):
+            conn.execute(
+                text(
+                    "INSERT INTO quota_requests (account_id, resource, current_value, "
+                    "                            requested_value, reason, created_at) "
+                    f"SELECT a.id, res, 10, 50, 'mais', now() - make_interval(days => {40 - r}) "
+                    "       - a.id * interval '1 second' "
+                    f"FROM accounts a CROSS JOIN unnest({RESOURCES}) AS res"
+                )
+            )
+            if r < QUOTA_ROUNDS:  # the last round stays pending
+                conn.execute(
+                    text(
+                        "UPDATE quota_requests SET "
+                        "  status = CASE WHEN id % 2 = 0 THEN 'approved' ELSE 'rejected' END, "
+                        "  granted_value = CASE WHEN id % 2 = 0 THEN 30 END, "
+                        "  reviewed_at = created_at + (id % 97) * interval '1 minute' "
+                        "WHERE status = 'pending'"
+                    )
+                )
+        big = seed.account(conn, owner, "Historico Longo Ltda")
+        conn.execute(
+            text(
+                "DO $$ BEGIN FOR i IN 1.." + str(BIG_HISTORY) + " LOOP "
+                "INSERT INTO quota_requests (account_id, resource, current_value, "
+                "                            requested_value, reason, created_at) "
+                f"SELECT {big}, res, 10, 50, 'mais', now() - i * interval '1 minute' "
+                f"FROM unnest({RESOURCES}) AS res; "
+                "UPDATE quota_requests SET status = 'rejected', reviewed_at = created_at "
+                f"WHERE account_id = {big} AND status = 'pending'; "
+                "END LOOP; END $$"
+            )
+        )
+    seed.vacuum_analyze(db.engine, "quota_requests", "accounts", "users", "buckets", "access_keys")
+    return {"big": big}
+
+
+@pytest.fixture(scope="module")
+def quota_plan_db(databases, smtp_server):
+    controller, _ = smtp_server
+    app = make_test_app(databases.create("quotaplans"), controller.port)
+    upgrade(app)
+    with app.app_context():
+        try:
+            yield app, _seed_quota_requests()
+        finally:
+            db.engine.dispose()
+
+
+def _history_cursor(app, account_id, offset):
+    from portal.quotas import services as quota_services
+
+    row = row_at(
+        app,
+        "SELECT created_at, id FROM quota_requests WHERE account_id = :a "
+        "ORDER BY created_at DESC, id DESC OFFSET :o LIMIT 1",
+        a=account_id,
+        o=offset,
+    )
+    return quota_services.HISTORY.cursor_of(row)
+
+
+@pytest.mark.parametrize("deep", [False, True], ids=["first_page", "keyset_page"])
+def test_customer_quota_history_reads_its_index_without_sorting(quota_plan_db, deep):
+    from portal.quotas import services as quota_services
+
+    app, ids = quota_plan_db
+    before = _history_cursor(app, ids["big"], 4_000) if deep else None
+    stmt = quota_services.history_statement(
+        ids["big"], before, quota_services.HISTORY_PAGE_SIZE + 1
+    )
+    assert_reads_index(explain(app, stmt), "quota_requests", HISTORY_INDEX)
+
+
+def _queue_cursor(app, part: int, offset: int):
+    from portal.pagination import ChainCursor
+    from portal.quotas import review
+
+    if part == 0:
+        row = row_at(
+            app,
+            "SELECT created_at, id FROM quota_requests WHERE status = 'pending' "
+            "ORDER BY created_at, id OFFSET :o LIMIT 1",
+            o=offset,
+        )
+        return ChainCursor(0, review.PENDING_ORDER.cursor_of(row))
+    row = row_at(
+        app,
+        "SELECT reviewed_at, id FROM quota_requests WHERE status <> 'pending' "
+        "ORDER BY reviewed_at DESC, id DESC OFFSET :o LIMIT 1",
+        o=offset,
+    )
+    return ChainCursor(1, review.DECIDED_ORDER.cursor_of(row))
+
+
+@pytest.mark.parametrize(
+    ("filters", "cursor", "indexes"),
+    [
+        ({}, None, (PENDING_INDEX, DECIDED_INDEX)),
+        ({}, (0, 2_000), (PENDING_INDEX, DECIDED_INDEX)),
+        ({}, (1, 15_000), (DECIDED_INDEX,)),
+        ({"status": "pending"}, None, (PENDING_INDEX,)),
+        ({"status": "pending", "resource": "storage_gb"}, (0, 1_000), (PENDING_INDEX,)),
+        ({"status": "approved"}, (1, 10_000), (DECIDED_INDEX,)),
+        ({"status": "rejected", "resource": "buckets"}, None, (DECIDED_INDEX,)),
+        ({"resource": "access_keys"}, (1, 5_000), (DECIDED_INDEX,)),
+    ],
+    ids=[
+        "first_page",
+        "deep_in_pending",
+        "deep_in_decided",
+        "pending",
+        "pending_resource_deep",
+        "approved_deep",
+        "rejected_resource",
+        "resource_deep",
+    ],
+)
+def test_the_review_queue_reads_its_indexes_without_sorting(
+    quota_plan_db, filters, cursor, indexes
+):
+    from portal.quotas import review
+
+    app, _ids = quota_plan_db
+    before = _queue_cursor(app, *cursor) if cursor else None
+    stmt = review.queue_statement(
+        filters.get("status"), filters.get("resource"), before, review.PAGE_SIZE + 1
+    )
+    plan = explain(app, stmt)
+    for index in indexes:
+        assert_reads_index(plan, "quota_requests", index)
+
+
+def test_the_quota_plans_see_the_seeded_volume(quota_plan_db):
+    app, ids = quota_plan_db
+    counts = row_at(
+        app,
+        "SELECT (SELECT count(*) FROM quota_requests) AS total, "
+        "(SELECT count(*) FROM quota_requests WHERE status = 'pending') AS pending, "
+        "(SELECT count(*) FROM quota_requests WHERE account_id = :a) AS big",
+        a=ids["big"],
+    )
+    assert counts.total >= 30_000 and counts.pending >= QUOTA_ACCOUNTS * 3
+    assert counts.big >= BIG_HISTORY * 3

@@ -47,5 +47,6 @@ from tests.factories.accounts import *  # noqa: E402,F403
 from tests.factories.activity import *  # noqa: E402,F403
 from tests.factories.auth import *  # noqa: E402,F403
 from tests.factories.billing import *  # noqa: E402,F403
+from tests.factories.quotas import *  # noqa: E402,F403
 from tests.factories.storage import *  # noqa: E402,F403
 from tests.factories.users import *  # noqa: E402,F403

@@ -20,6 +20,8 @@ PARAMS = {
     "member_name": "Maria",
     "role": "billing",
     "status": "suspended",  # account.status_changed
+    "resource": "storage_gb",  # quota.approved, quota.rejected
+    "granted": 500,
 }
 
 
@@ -28,6 +30,13 @@ def test_each_kind_reads_as_a_complete_sentence(app_ctx, kind):
     text = messages.render(kind, PARAMS)
     assert "…" not in text and "%(" not in text and text.endswith(".")
     assert "Acme Ltda" in text
+
+
+def test_quota_sentences_name_the_resource_and_its_unit(app_ctx):
+    assert messages.render("quota.approved", PARAMS) == (
+        "PrimeCloud approved the request for more storage (GB) in Acme Ltda: the limit is now "
+        "500 GB."
+    )
 
 
 def test_role_names_are_translated_labels(app_ctx):
