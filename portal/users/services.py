@@ -209,6 +209,16 @@ def create_user(
     return user
 
 
+def promote_admin(user: User, *, actor: User | None = None, ip: str | None = None) -> bool:
+    """Make ``user`` a platform admin (``flask create-admin``, the demo seed); False if they
+    already were. ``actor`` None: the system did it (a command on the server)."""
+    if user.is_platform_admin:
+        return False
+    user.is_platform_admin = True
+    events.emit(actor, Action.USER_PROMOTED_ADMIN, user, ip=ip)
+    return True
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The user whose email and password these are, or None. Takes as long for an unknown
     email as for a wrong password (check_password verifies against a dummy hash)."""
