@@ -82,8 +82,8 @@ def test_every_state_is_represented(seeded, sql):
 
 def test_demo_logins_work_and_secrets_are_sealed(seeded):
     app, url, *_ = seeded
-    from portal.seed import demo as seed
     from portal.models import AccessKey, User
+    from portal.seed import demo as seed
     from portal.users.services import check_password
 
     with app.app_context():

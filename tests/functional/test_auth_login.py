@@ -15,10 +15,7 @@ FAILED = "Email or password is incorrect."
 TOO_MANY = "Too many login attempts. Wait a few minutes and try again."
 
 
-@pytest.fixture(autouse=True)
-def english(client):
-    """Messages are asserted in English (the msgids); pt-BR is the default otherwise."""
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+pytestmark = pytest.mark.usefixtures("english")  # messages asserted as their msgids
 
 
 def post_login(client, csrf_token, email, password=factories.PASSWORD, **extra):

@@ -1,5 +1,5 @@
-"""DOMAIN.md's "Roles inside an account" table, cell by cell, written out by hand (not
-derived from ROLE_PERMISSIONS, so a change to the table in code shows up here)."""
+"""DOMAIN.md's "Roles inside an account" table (tests/roles.py, written out by hand, not
+derived from ROLE_PERMISSIONS), cell by cell against the code's table."""
 
 import pytest
 
@@ -14,20 +14,7 @@ from portal.permissions import (
     require,
 )
 from tests import factories
-
-ROLES = ["owner", "admin", "member", "billing", "viewer"]
-
-# permission: (owner, admin, member, billing, viewer) — as in DOMAIN.md.
-TABLE = {
-    "account:read": (True, True, True, True, True),
-    "account:edit": (True, True, False, False, False),
-    "members:manage": (True, True, False, False, False),
-    "buckets:write": (True, True, True, False, False),
-    "keys:write": (True, True, True, False, False),
-    "billing": (True, True, False, True, False),
-    "quotas:request": (True, True, False, False, False),
-    "audit:read": (True, True, False, False, False),
-}
+from tests.roles import ROLES, TABLE
 
 CELLS = [
     (role, permission, row[i]) for permission, row in TABLE.items() for i, role in enumerate(ROLES)
