@@ -107,7 +107,9 @@ def _decode(kind: str, part: str) -> Any:
         return value
     if part == "-":
         return ""
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode()
+    # validate: a character outside the URL-safe alphabet is an error, not skipped.
+    padded = part + "=" * (-len(part) % 4)
+    return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,12 @@ def test_remember_cookie_logs_back_in_after_the_session_is_gone(app, client, csr
     fresh = app.test_client()
     fresh.set_cookie("remember_token", remember)
     response = fresh.get("/")
-    assert response.headers["Location"] != "/login"
+    # Signed in again (the person has no organization yet: "/" leads to creating one), as
+    # that user, in a new session.
+    assert response.status_code == 302 and response.headers["Location"] == "/accounts/new"
+    with fresh.session_transaction() as session:
+        assert session["_user_id"] == user.get_id()
+    assert fresh.get("/notifications").status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/login", "/signup"])
