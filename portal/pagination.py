@@ -19,7 +19,7 @@ an index matches the order (``tests/db/test_query_plans.py`` checks each list's 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -256,14 +256,6 @@ def _entity(stmt: Select):
         if isinstance(expr, type) and isinstance(inspect(expr, raiseerr=False), Mapper):
             return expr
     return None
-
-
-def keyset_page(
-    query: Select, order: Keyset | Sequence[Key], cursor: Cursor | None, limit: int
-) -> Page:
-    """The page of ``query`` after ``cursor`` in ``order``: rows and the next cursor."""
-    keyset = order if isinstance(order, Keyset) else Keyset(*order)
-    return keyset.page(query, cursor, limit)
 
 
 # ---------------------------------------------------------------------------- forms ---

@@ -95,7 +95,6 @@ def flash_success(message: str) -> None:
     flash(message, "success")
 
 
-is_htmx = htmx.is_htmx
 is_partial = htmx.is_partial
 
 

@@ -14,7 +14,7 @@ from wtforms.validators import AnyOf, Optional
 from portal.errors import Invalid
 from portal.extensions import db
 from portal.models import Account, AuditLog, Notification
-from portal.pagination import Cursor, Key, Keyset, ListForm, Page, keyset_page
+from portal.pagination import Cursor, Key, Keyset, ListForm, Page
 from tests import factories
 
 T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
@@ -180,12 +180,11 @@ def test_a_text_key_pages_in_the_databases_order(app_ctx, dbs, limit):
 
 
 def test_rows_that_are_not_objects_page_too(audit_rows, app_ctx):
-    """A statement of columns (the audit log's) pages the same; keyset_page is the
-    function form."""
+    """A statement of columns (the audit log's) pages the same."""
     keyset = Keyset(Key(AuditLog.created_at), Key(AuditLog.id))
     columns = select(AuditLog.id, AuditLog.created_at).where(audit_rows.whereclause)
-    first = keyset_page(columns, keyset, None, 10)
-    second = keyset_page(columns, [*keyset.keys], first.next_cursor, 10)
+    first = keyset.page(columns, None, 10)
+    second = keyset.page(columns, first.next_cursor, 10)
     assert len(first) == len(second) == 10
     assert not set(ids_of(first)) & set(ids_of(second))
     assert ids_of(first) + ids_of(second) == ids_of(keyset.page(columns, None, 20))
