@@ -154,6 +154,21 @@ def change_status(
     db.session.refresh(account)
 
 
+def review(
+    account: Account,
+    staff: User,
+    goal: str,
+    *,
+    when: datetime,
+    reason: str | None = None,
+    pause: timedelta = timedelta(hours=12),
+) -> None:
+    """A platform admin moves the organization to ``goal`` one allowed move at a time
+    (``portal.states.ACCOUNT``), the first at ``when``, each ``pause`` after the last."""
+    for i, (action, _state) in enumerate(states.ACCOUNT.steps(goal, start=account.status)):
+        change_status(account, staff, action, when=when + i * pause, reason=reason)
+
+
 def join(account: Account, user: User, role: str, *, inviter: User, when: datetime) -> None:
     """``user`` became a member at ``when``, long enough ago that the invitation link they
     followed has expired since (the database only accepts live invitations): the

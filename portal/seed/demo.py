@@ -43,6 +43,12 @@ STORAGE_10TB = ("Armazenamento Padrão 10 TB", "1", "749.00")
 READ_AFTER = timedelta(days=1)  # people read what they are told the next day
 
 
+def team(account, joined: list[tuple]) -> None:
+    """Members who joined long ago: (person, role, who invited them, days ago)."""
+    for user, role, inviter, days in joined:
+        b.join(account, user, role, inviter=inviter, when=days_ago(days))
+
+
 def seed_demo() -> None:
     """Write the demo data into db.session (the caller commits)."""
     signed_up = days_ago(120)
@@ -83,11 +89,16 @@ def seed_demo() -> None:
         ana, "Ana Tecnologia Ltda", b.cnpj("112223330001"), when=days_ago(100)
     )
     if new:
-        b.change_status(acme, admin, "approve", when=days_ago(99))
-        b.change_status(acme, admin, "activate", when=days_ago(98.5))
-        for user, role in [(bruno, "admin"), (carla, "member"), (diego, "billing")]:
-            b.join(acme, user, role, inviter=ana, when=days_ago(98))
-        b.join(acme, elisa, "member", inviter=bruno, when=days_ago(97))
+        b.review(acme, admin, "active", when=days_ago(99))
+        team(
+            acme,
+            [
+                (bruno, "admin", ana, 98),
+                (carla, "member", ana, 98),
+                (diego, "billing", ana, 98),
+                (elisa, "member", bruno, 97),
+            ],
+        )
         buckets = [
             b.bucket(
                 acme,
@@ -168,9 +179,8 @@ def seed_demo() -> None:
         fernanda, "Bela Vista Comércio S.A.", b.cnpj("223334440001"), when=days_ago(20)
     )
     if new:
-        b.change_status(bela, admin, "approve", when=days_ago(19))
-        b.join(bela, ana, "admin", inviter=fernanda, when=days_ago(18))
-        b.join(bela, diego, "billing", inviter=fernanda, when=days_ago(18))
+        b.review(bela, admin, "approved", when=days_ago(19))
+        team(bela, [(ana, "admin", fernanda, 18), (diego, "billing", fernanda, 18)])
         b.order(bela, basic, fernanda, admin, when=days_ago(3))
         b.quota_request(
             bela, fernanda, admin, "buckets", 15, when=days_ago(3), reason="Lojas novas no Sul"
@@ -192,9 +202,8 @@ def seed_demo() -> None:
         helena, "Delta Logística Eireli", b.cnpj("334445550001"), when=days_ago(200)
     )
     if new:
-        b.change_status(delta, admin, "approve", when=days_ago(199))
-        b.change_status(delta, admin, "activate", when=days_ago(198.5))
-        b.join(delta, bruno, "viewer", inviter=helena, when=days_ago(198))
+        b.review(delta, admin, "active", when=days_ago(199))
+        team(delta, [(bruno, "viewer", helena, 198)])
         buckets = [
             b.bucket(
                 delta,
@@ -213,8 +222,12 @@ def seed_demo() -> None:
         b.invoice(delta, admin, month_start(3), status="paid", lines=[STORAGE_10TB])
         b.invoice(delta, admin, month_start(2), status="open", lines=[STORAGE_10TB])
         b.usage(delta, buckets, days=3)
-        b.change_status(
-            delta, admin, "suspend", when=days_ago(20), reason="Fatura em atraso há mais de 30 dias"
+        b.review(
+            delta,
+            admin,
+            "suspended",
+            when=days_ago(20),
+            reason="Fatura em atraso há mais de 30 dias",
         )
         b.read_notifications(delta, before=days_ago(21), after=READ_AFTER)
 
@@ -223,10 +236,15 @@ def seed_demo() -> None:
         ana, "Estrela Mídia Digital Ltda", b.cnpj("445556660001"), when=days_ago(30)
     )
     if new:
-        b.change_status(estrela, admin, "approve", when=days_ago(29))
-        b.join(estrela, fernanda, "owner", inviter=ana, when=days_ago(28))
-        b.join(estrela, gabriel, "member", inviter=ana, when=days_ago(28))
-        b.join(estrela, helena, "billing", inviter=fernanda, when=days_ago(27))
+        b.review(estrela, admin, "approved", when=days_ago(29))
+        team(
+            estrela,
+            [
+                (fernanda, "owner", ana, 28),
+                (gabriel, "member", ana, 28),
+                (helena, "billing", fernanda, 27),
+            ],
+        )
         b.order(estrela, basic, ana, admin, when=days_ago(25), status="fulfilled")
         b.subscription(estrela, basic, when=days_ago(24))  # approved -> active
         b.bucket(estrela, gabriel, "estrela-videos", when=days_ago(23))
