@@ -15,10 +15,4 @@ bp = Blueprint("quotas", __name__)
 @login_required
 def index(account_id: int):
     quotas = services.quotas_page(web.actor(), account_id)
-    return web.render(
-        "quotas/index.html",
-        "quotas/_meters.html",
-        quotas=quotas,
-        account=quotas.account,
-        membership=quotas.membership,
-    )
+    return web.account_page("quotas/index.html", "quotas/_meters.html", quotas, quotas=quotas)

@@ -43,10 +43,54 @@ STORAGE_10TB = ("Armazenamento Padrão 10 TB", "1", "749.00")
 READ_AFTER = timedelta(days=1)  # people read what they are told the next day
 
 
-def team(account, joined: list[tuple]) -> None:
-    """Members who joined long ago: (person, role, who invited them, days ago)."""
-    for user, role, inviter, days in joined:
-        b.join(account, user, role, inviter=inviter, when=days_ago(days))
+# The organizations: (owner, name, the CNPJ's first 12 characters, created how many days
+# ago, the status a platform admin moved it to the next day)…
+ORGANIZATIONS = {
+    "acme": ("ana", "Ana Tecnologia Ltda", "112223330001", 100, "active"),
+    "bela": ("fernanda", "Bela Vista Comércio S.A.", "223334440001", 20, "approved"),
+    "cosmos": ("gabriel", "Cosmos Dados Ltda", "12ABC3450001", 1, "pending"),
+    "delta": ("helena", "Delta Logística Eireli", "334445550001", 200, "active"),
+    "estrela": ("ana", "Estrela Mídia Digital Ltda", "445556660001", 30, "approved"),
+}
+# … and who joined each long ago: (person, role, who invited them, how many days ago).
+TEAMS = {
+    "acme": [
+        ("bruno", "admin", "ana", 98),
+        ("carla", "member", "ana", 98),
+        ("diego", "billing", "ana", 98),
+        ("elisa", "member", "bruno", 97),
+    ],
+    "bela": [("ana", "admin", "fernanda", 18), ("diego", "billing", "fernanda", 18)],
+    "delta": [("bruno", "viewer", "helena", 198)],
+    "estrela": [
+        ("fernanda", "owner", "ana", 28),
+        ("gabriel", "member", "ana", 28),
+        ("helena", "billing", "fernanda", 27),
+    ],
+}
+PEOPLE = {  # besides Ana and the staff login; email: <key>@example.com.br
+    "bruno": "Bruno Lima",
+    "carla": "Carla Mendes",
+    "diego": "Diego Rocha",
+    "elisa": "Elisa Castro",
+    "fernanda": "Fernanda Alves",
+    "gabriel": "Gabriel Pereira",
+    "helena": "Helena Martins",
+}
+
+
+def founded(key: str, people: dict, staff):
+    """Organization ``key`` of ORGANIZATIONS, created, reviewed by ``staff`` and joined by
+    its TEAMS; None if it exists already (it is then left as it is, with everything under
+    it)."""
+    owner, name, base, days, status = ORGANIZATIONS[key]
+    account, new = b.organization(people[owner], name, b.cnpj(base), when=days_ago(days))
+    if not new:
+        return None
+    b.review(account, staff, status, when=days_ago(days - 1))
+    for user, role, inviter, joined in TEAMS.get(key, []):
+        b.join(account, people[user], role, inviter=people[inviter], when=days_ago(joined))
+    return account
 
 
 def seed_demo() -> None:
@@ -57,17 +101,10 @@ def seed_demo() -> None:
     )
     ana, ana_is_new = b.person(OWNER_EMAIL, "Ana Souza", OWNER_PASSWORD, when=signed_up)
     people = {
-        name: b.person(f"{name}@example.com.br", full, PEOPLE_PASSWORD, when=signed_up)[0]
-        for name, full in [
-            ("bruno", "Bruno Lima"),
-            ("carla", "Carla Mendes"),
-            ("diego", "Diego Rocha"),
-            ("elisa", "Elisa Castro"),
-            ("fernanda", "Fernanda Alves"),
-            ("gabriel", "Gabriel Pereira"),
-            ("helena", "Helena Martins"),
-        ]
+        key: b.person(f"{key}@example.com.br", name, PEOPLE_PASSWORD, when=signed_up)[0]
+        for key, name in PEOPLE.items()
     }
+    people["ana"] = ana
     bruno, carla, diego, elisa = (people[n] for n in ("bruno", "carla", "diego", "elisa"))
     fernanda, gabriel, helena = (people[n] for n in ("fernanda", "gabriel", "helena"))
     if ana_is_new:
@@ -85,20 +122,8 @@ def seed_demo() -> None:
     b.product("EGRESS-1TB", "Pacote de Tráfego 1 TB", "129.00", "Transferência de saída adicional")
 
     # 1. Ana's company: active, every role, every kind of object.
-    acme, new = b.organization(
-        ana, "Ana Tecnologia Ltda", b.cnpj("112223330001"), when=days_ago(100)
-    )
-    if new:
-        b.review(acme, admin, "active", when=days_ago(99))
-        team(
-            acme,
-            [
-                (bruno, "admin", ana, 98),
-                (carla, "member", ana, 98),
-                (diego, "billing", ana, 98),
-                (elisa, "member", bruno, 97),
-            ],
-        )
+    acme = founded("acme", people, admin)
+    if acme:
         buckets = [
             b.bucket(
                 acme,
@@ -175,12 +200,8 @@ def seed_demo() -> None:
         b.read_notifications(acme, before=days_ago(7), after=READ_AFTER)
 
     # 2. Approved, not active yet: waiting for its first subscription.
-    bela, new = b.organization(
-        fernanda, "Bela Vista Comércio S.A.", b.cnpj("223334440001"), when=days_ago(20)
-    )
-    if new:
-        b.review(bela, admin, "approved", when=days_ago(19))
-        team(bela, [(ana, "admin", fernanda, 18), (diego, "billing", fernanda, 18)])
+    bela = founded("bela", people, admin)
+    if bela:
         b.order(bela, basic, fernanda, admin, when=days_ago(3))
         b.quota_request(
             bela, fernanda, admin, "buckets", 15, when=days_ago(3), reason="Lojas novas no Sul"
@@ -189,21 +210,15 @@ def seed_demo() -> None:
         b.read_notifications(bela, before=days_ago(7), after=READ_AFTER)
 
     # 3. Pending review, with a 2026 alphanumeric CNPJ; Elisa joined through her invitation.
-    cosmos, new = b.organization(
-        gabriel, "Cosmos Dados Ltda", b.cnpj("12ABC3450001"), when=days_ago(1)
-    )
-    if new:
+    cosmos = founded("cosmos", people, admin)
+    if cosmos:
         invitation = b.invite(cosmos, gabriel, elisa.email, "member", when=days_ago(0.9))
         b.accept(invitation, elisa, when=days_ago(0.7))
 
     # 4. Suspended for an unpaid invoice: read-only, its objects kept. Built while active
     #    (buckets and keys are created only then), suspended last.
-    delta, new = b.organization(
-        helena, "Delta Logística Eireli", b.cnpj("334445550001"), when=days_ago(200)
-    )
-    if new:
-        b.review(delta, admin, "active", when=days_ago(199))
-        team(delta, [(bruno, "viewer", helena, 198)])
+    delta = founded("delta", people, admin)
+    if delta:
         buckets = [
             b.bucket(
                 delta,
@@ -232,26 +247,15 @@ def seed_demo() -> None:
         b.read_notifications(delta, before=days_ago(21), after=READ_AFTER)
 
     # 5. Activated by its first subscription (the database's move); two owners.
-    estrela, new = b.organization(
-        ana, "Estrela Mídia Digital Ltda", b.cnpj("445556660001"), when=days_ago(30)
-    )
-    if new:
-        b.review(estrela, admin, "approved", when=days_ago(29))
-        team(
-            estrela,
-            [
-                (fernanda, "owner", ana, 28),
-                (gabriel, "member", ana, 28),
-                (helena, "billing", fernanda, 27),
-            ],
-        )
+    estrela = founded("estrela", people, admin)
+    if estrela:
         b.order(estrela, basic, ana, admin, when=days_ago(25), status="fulfilled")
         b.subscription(estrela, basic, when=days_ago(24))  # approved -> active
         b.bucket(estrela, gabriel, "estrela-videos", when=days_ago(23))
         b.access_key(estrela, gabriel, "render-farm", when=days_ago(23), last_used=days_ago(0.5))
         b.read_notifications(estrela, before=days_ago(26), after=READ_AFTER)
 
-    if ana_is_new:
+    if ana_is_new and acme:
         # Ana's last visit: she logged in yesterday and opened her company.
         b.log_in(OWNER_EMAIL, OWNER_PASSWORD, when=days_ago(1))
         b.open_organization(ana, acme, when=days_ago(1))
