@@ -283,8 +283,9 @@ def _emit(actor, action: Action, target: Target, account: Account, **details) ->
 
 
 def _walk(machine: states.StateMachine, row, column: str, goal: str, start: str | None = None):
-    """Move ``row`` to ``goal`` one allowed move at a time; yields (action, state) after
-    each move has been written (the caller dates it and records it)."""
+    """Move ``row`` to ``goal`` one allowed move at a time: for each, the state is set and
+    (action, state) yielded, so the caller sets the columns that move needs and records it;
+    then the move is written (one UPDATE per move, as the database's trigger wants)."""
     for action, state in machine.steps(goal, start):
         setattr(row, column, state)
         yield action, state
