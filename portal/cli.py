@@ -31,8 +31,6 @@ def outbox_deliver(limit: int) -> None:
 @with_appcontext
 def create_admin(email: str, name: str | None, password: str | None) -> None:
     """Create a platform admin, or promote an existing user."""
-    from portal import events
-    from portal.audit import Action
     from portal.users import services
 
     user = services.find_by_email(email)
@@ -51,9 +49,7 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
         except DomainError as exc:
             db.session.rollback()
             raise click.ClickException(exc.message) from None
-    if not user.is_platform_admin:
-        user.is_platform_admin = True
-        events.emit(None, Action.USER_PROMOTED_ADMIN, user)
+    services.promote_admin(user)
     db.session.commit()
     click.echo(f"{user.email} is a platform admin")
 

@@ -59,16 +59,3 @@ def validate(value: str | None) -> str:
         # Right characters, right length: what is left is a number no CNPJ can have
         # (wrong check digits, letters in the check digits, twelve zeros).
         raise InvalidCNPJ("checksum") from None
-
-
-def is_valid(value: str | None) -> bool:
-    try:
-        validate(value)
-    except InvalidCNPJ:
-        return False
-    return True
-
-
-def format(value: str) -> str:  # noqa: A001 - mirrors stdnum's name
-    """12ABC34501DE35 → 12.ABC.345/01DE-35."""
-    return stdnum_cnpj.format(value)

@@ -7,10 +7,14 @@ Conflict → 409 page or a form error, Invalid → 422 with the message next to 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from portal.extensions import db
 from portal.htmx import is_partial
 
 
@@ -39,6 +43,26 @@ class Invalid(DomainError):
     """Bad input for ``field``: shown next to that field, with status 422."""
 
     status = 422
+
+
+def constraint_name(exc: IntegrityError) -> str | None:
+    """The constraint (or trigger rule) a database refusal names."""
+    return getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+
+
+def insert_unique(row, refusals: Mapping[str, DomainError]) -> None:
+    """Insert ``row`` in a savepoint. If a unique constraint of ``refusals`` refuses it (a
+    concurrent request inserted the same value after the service checked), its error is
+    raised instead and the caller's transaction stays usable; other errors propagate."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError as exc:
+        refusal = refusals.get(constraint_name(exc) or "")
+        if refusal is None:
+            raise
+        raise refusal from None
 
 
 TITLES = {

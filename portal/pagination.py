@@ -110,7 +110,9 @@ def _decode(kind: str, part: str) -> Any:
         return value
     if part == "-":
         return ""
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode()
+    # validate: a character outside the URL-safe alphabet is an error, not skipped.
+    padded = part + "=" * (-len(part) % 4)
+    return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
 
 
 @dataclass(frozen=True)
@@ -339,14 +341,6 @@ class Chain:
             part = getattr(last, CHAIN_PART)
             next_cursor = ChainCursor(part, self.parts[part].cursor_of(last))
         return Page(ordered, next_cursor)
-
-
-def keyset_page(
-    query: Select, order: Keyset | Sequence[Key], cursor: Cursor | None, limit: int
-) -> Page:
-    """The page of ``query`` after ``cursor`` in ``order``: rows and the next cursor."""
-    keyset = order if isinstance(order, Keyset) else Keyset(*order)
-    return keyset.page(query, cursor, limit)
 
 
 # ---------------------------------------------------------------------------- forms ---

@@ -74,6 +74,23 @@ class StateMachine:
         """The steps from the first initial state to ``goal``."""
         return self.path(self.initial[0], goal)
 
+    def action(self, source: str, target: str) -> str:
+        """The action that moves a row from ``source`` to ``target``."""
+        for name, move in self.moves.items():
+            if source in move.sources and move.target == target:
+                return name
+        raise ValueError(f"{self.name}: no move from {source} to {target}")
+
+    def steps(self, goal: str, start: str | None = None) -> list[tuple[str, str]]:
+        """``(action, state)`` for each move from ``start`` (the first initial state) to
+        ``goal``: what the seed and the test factories replay, one allowed move at a time."""
+        state = start or self.initial[0]
+        moves = []
+        for target in self.path(state, goal):
+            moves.append((self.action(state, target), target))
+            state = target
+        return moves
+
 
 ACCOUNT = StateMachine(
     "accounts.status",

@@ -3,7 +3,8 @@
 - :func:`actor`, :func:`client_ip`, :func:`page_size`: the acting person, their address (for
   the audit row) and a list's page size;
 - :func:`form_error`: a service's Invalid next to its field;
-- :func:`render`: the page, or its partial for a real htmx request;
+- :func:`render`: the page, or its partial for a real htmx request; :func:`account_page`
+  for an organization's page (its frame needs the account and the reader's membership);
 - :func:`done`: after a change, flash + redirect without JavaScript, or the partial htmx
   swaps in, with the message;
 - :class:`Rows`: a row action. A route says which service to call; the row is drawn from
@@ -59,6 +60,15 @@ def render(template: str, partial: str, status: int = 200, **context):
     return htmx.render(template, partial, status=status, **context)
 
 
+def account_page(template: str, partial: str, view, status: int = 200, **context):
+    """A page of an organization: :func:`render` with what its frame
+    (``accounts/_layout.html``: the name, the tabs the reader may open) needs, taken from a
+    service's ``view`` that carries the ``account`` and the reader's ``membership``."""
+    return render(
+        template, partial, status, account=view.account, membership=view.membership, **context
+    )
+
+
 def done(message: str | None, back: str, partial: Callable[[], Any] | None = None):
     """A change went through: with htmx, ``partial()`` (the swapped piece, which shows the
     message); without JavaScript, the message as a flash and a redirect to ``back``."""
@@ -95,7 +105,6 @@ def flash_success(message: str) -> None:
     flash(message, "success")
 
 
-is_htmx = htmx.is_htmx
 is_partial = htmx.is_partial
 
 

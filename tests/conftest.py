@@ -210,6 +210,22 @@ def dbs(app):
     session.close()
 
 
+def snapshot(session, *what) -> tuple:
+    """What a request or a service could have written, to compare before and after: for a
+    model, its row count; for a select, its rows. ``session`` is re-read (expire_all)."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import DeclarativeBase
+
+    session.expire_all()
+    taken = []
+    for item in what:
+        if isinstance(item, type) and issubclass(item, DeclarativeBase):
+            taken.append(session.scalar(select(func.count()).select_from(item)))
+        else:
+            taken.append(tuple(session.execute(item).all()))
+    return tuple(taken)
+
+
 @pytest.fixture
 def count_queries(app):
     """``with count_queries() as queries: client.get(...)``; ``queries`` lists the SQL

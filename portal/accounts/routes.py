@@ -75,13 +75,7 @@ def check_cnpj():
 @login_required
 def dashboard(account_id: int):
     data = services.dashboard(web.actor(), account_id)
-    response = web.render(
-        "accounts/dashboard.html",
-        "accounts/_dashboard.html",
-        d=data,
-        account=data.account,
-        membership=data.membership,
-    )
+    response = web.account_page("accounts/dashboard.html", "accounts/_dashboard.html", data, d=data)
     # Stores the last organization opened (for "/"); after rendering, so the page does not
     # reload what the commit expires.
     db.session.commit()

@@ -10,11 +10,10 @@ from datetime import datetime
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
-from sqlalchemy.exc import IntegrityError
 
 from portal import clock, cnpj, events
 from portal.audit import Action
-from portal.errors import Invalid
+from portal.errors import Invalid, insert_unique
 from portal.extensions import db
 from portal.models import Account, AccountMember, AccountStatus, Role, User
 from portal.permissions import Permission, require
@@ -27,11 +26,6 @@ SUSPENDED = _l(
     "This organization is suspended and read-only: nobody can be invited or given another "
     "role until it is restored."
 )
-
-
-def _constraint(exc: IntegrityError) -> str | None:
-    diag = getattr(exc.orig, "diag", None)
-    return getattr(diag, "constraint_name", None)
 
 
 def read_only_reason(account: Account | None) -> str | None:
@@ -106,16 +100,8 @@ def create_account(user: User, name: str, cnpj_value: str, *, ip: str | None = N
     account = Account(
         name=name, cnpj=number, status=AccountStatus.PENDING.value, created_by_id=user.id
     )
-    try:
-        # A savepoint: a concurrent sign-up of the same CNPJ between our check and this
-        # insert fails here, and the caller's transaction stays usable.
-        with db.session.begin_nested():
-            db.session.add(account)
-            db.session.flush()
-    except IntegrityError as exc:
-        if _constraint(exc) == "uq_accounts_cnpj":
-            raise Invalid(str(DUPLICATE_CNPJ), field="cnpj") from None
-        raise
+    # A concurrent sign-up of the same CNPJ between our check and this insert.
+    insert_unique(account, {"uq_accounts_cnpj": Invalid(str(DUPLICATE_CNPJ), field="cnpj")})
     db.session.add(AccountMember(account_id=account.id, user_id=user.id, role=Role.OWNER.value))
     user.last_account_id = account.id
     events.emit(

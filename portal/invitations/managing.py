@@ -22,12 +22,11 @@ from datetime import timedelta
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
-from sqlalchemy.exc import IntegrityError
 
 from portal import clock, events, mail
 from portal.accounts.services import check_not_suspended, read_only_reason
 from portal.audit import Action
-from portal.errors import Invalid, NotAllowed
+from portal.errors import Invalid, NotAllowed, insert_unique
 from portal.extensions import db
 from portal.invitations.tokens import invitation_link, new_token, normalize_email
 from portal.models import Account, AccountMember, AuditLog, Invitation, Role, User
@@ -102,10 +101,6 @@ def _parse_role(role: str | None) -> Role:
         return Role(role or "")
     except ValueError:
         raise Invalid(gettext("Choose one of the roles."), field="role") from None
-
-
-def _constraint(exc: IntegrityError) -> str | None:
-    return getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
 
 
 def sends_in_last_day(account_id: int) -> int:
@@ -256,14 +251,7 @@ def invite(
         expires_at=clock.now() + TTL,
         sent_count=1,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(invitation)
-            db.session.flush()
-    except IntegrityError as exc:
-        if _constraint(exc) == PENDING_INDEX:
-            raise already_pending from None
-        raise
+    insert_unique(invitation, {PENDING_INDEX: already_pending})
     _send(invitation, token, actor, account)
     events.emit(
         actor,

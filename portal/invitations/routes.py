@@ -35,13 +35,12 @@ def _page(
     row_errors=None,
     **extra,
 ):
-    return web.render(
+    return web.account_page(
         PAGE,
         PIECE,
+        listing,
         status,
         listing=listing,
-        account=listing.account,
-        membership=listing.membership,
         form=form or InviteForm(formdata=None, grantable=listing.grantable),
         row_errors=row_errors or {},
         **extra,

@@ -23,15 +23,8 @@ TABLE = "members/_members_table.html"
 
 def _page(account_id: int, status: int = 200, partial: str = TABLE, row_errors=None, **extra):
     listing = services.list_members(web.actor(), account_id)
-    return web.render(
-        PAGE,
-        partial,
-        status,
-        listing=listing,
-        account=listing.account,
-        membership=listing.membership,
-        row_errors=row_errors or {},
-        **extra,
+    return web.account_page(
+        PAGE, partial, listing, status, listing=listing, row_errors=row_errors or {}, **extra
     )
 
 

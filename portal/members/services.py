@@ -18,12 +18,11 @@ from dataclasses import dataclass
 
 from flask_babel import gettext
 from sqlalchemy import case, func, select
-from sqlalchemy.exc import IntegrityError
 
 from portal import events, links
 from portal.accounts.services import check_not_suspended, read_only_reason
 from portal.audit import Action
-from portal.errors import DomainError, Invalid, NotAllowed, NotFound
+from portal.errors import DomainError, Invalid, NotAllowed, NotFound, insert_unique
 from portal.events import MANAGERS, OWNERS, member_target
 from portal.extensions import db
 from portal.models import Account, AccountMember, Role, User
@@ -313,15 +312,8 @@ def add_member(
     membership = AccountMember(
         account_id=account.id, user_id=user.id, role=role, invited_by_id=invited_by_id
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(membership)
-            db.session.flush()
-    except IntegrityError as exc:  # joined from another tab at the same moment
-        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
-        if constraint == "uq_account_members_account_id_user_id":
-            raise AlreadyMember(account) from None
-        raise
+    # Joined from another tab at the same moment.
+    insert_unique(membership, {"uq_account_members_account_id_user_id": AlreadyMember(account)})
     user.last_account_id = account.id
     return membership
 

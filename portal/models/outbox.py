@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import created_at, db, pk
 
-OUTBOX_STATUSES = ("queued", "sent", "failed")
-
 
 class EmailOutbox(db.Model):
     __tablename__ = "email_outbox"

@@ -6,11 +6,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from portal import clock, events
 from portal.audit import Action
-from portal.errors import Invalid
+from portal.errors import Invalid, insert_unique
 from portal.events import Target
 from portal.extensions import db
 from portal.models import User
@@ -164,11 +163,6 @@ def _check_email(email: str) -> str:
     return email
 
 
-def _unique_violation(exc: IntegrityError) -> bool:
-    diag = getattr(exc.orig, "diag", None)
-    return getattr(diag, "constraint_name", None) == "uq_users_email_lower"
-
-
 def create_user(
     email: str,
     name: str,
@@ -196,17 +190,20 @@ def create_user(
         locale=locale,
         email_verified_at=clock.now() if email_verified else None,
     )
-    try:
-        # A savepoint: a concurrent sign-up with the same email fails here, and the
-        # caller's transaction stays usable.
-        with db.session.begin_nested():
-            db.session.add(user)
-    except IntegrityError as exc:
-        if _unique_violation(exc):
-            raise Invalid(str(EMAIL_TAKEN), field="email") from None
-        raise
+    # A concurrent sign-up with the same email between our check and this insert.
+    insert_unique(user, {"uq_users_email_lower": Invalid(str(EMAIL_TAKEN), field="email")})
     events.emit(user, Action.USER_SIGNED_UP, user, ip=ip, details={"source": source})
     return user
+
+
+def promote_admin(user: User, *, actor: User | None = None, ip: str | None = None) -> bool:
+    """Make ``user`` a platform admin (``flask create-admin``, the demo seed); False if they
+    already were. ``actor`` None: the system did it (a command on the server)."""
+    if user.is_platform_admin:
+        return False
+    user.is_platform_admin = True
+    events.emit(actor, Action.USER_PROMOTED_ADMIN, user, ip=ip)
+    return True
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from portal.extensions import db
-from tests.browser.helpers import serious_violations, shot
+from tests.browser.helpers import log_in, serious_violations, shot
 
 PASSWORD = "uma senha longa e boa"
 ENGLISH = {"Accept-Language": "en"}
@@ -35,14 +35,6 @@ def make_owner(live_server) -> tuple[str, int]:
         account_id = account.id
         db.session.remove()
     return email, account_id
-
-
-def log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action^='/login'] button[type=submit]")
-    expect(page.locator("form[action='/logout']")).to_be_visible()
 
 
 def membership_role(live_server, account_id: int, email: str) -> str | None:
@@ -70,7 +62,7 @@ def test_invite_join_change_role_leave(
     page.set_extra_http_headers(ENGLISH)
 
     # The owner invites someone.
-    log_in(page, base, owner_email)
+    log_in(page, base, owner_email, PASSWORD)
     page.goto(f"{base}/accounts/{account_id}/")
     expect(page.locator("h1")).to_have_text("Nuvem Jornada Ltda")
     shot(page, output_path, "01-dashboard")

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from portal.extensions import db
 from portal.models import Account, AccountMember, AuditLog, Notification, User
 from tests import factories
-from tests.browser.helpers import serious_violations, shot
+from tests.browser.helpers import log_in, serious_violations, shot
 from tests.factories.accounts import make_cnpj
 
 
@@ -82,19 +82,11 @@ def reader(live_server):
         yield {"email": email, "account_id": account.id}
 
 
-def log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    expect(page.locator("form[action='/logout']")).to_be_visible()
-
-
 @pytest.mark.browser
 def test_mark_one_then_all_read_updates_the_badge_in_place(
     live_server, reader, page: Page, output_path
 ):
-    log_in(page, live_server.url, reader["email"])
+    log_in(page, live_server.url, reader["email"], factories.PASSWORD)
     page.goto(f"{live_server.url}/notifications")
     badge = page.locator("#notification-badge .badge")
     expect(badge).to_have_text("3")
@@ -129,7 +121,7 @@ def test_mark_one_then_all_read_updates_the_badge_in_place(
 def test_the_audit_log_filters_in_place_and_is_accessible(
     live_server, reader, page: Page, output_path
 ):
-    log_in(page, live_server.url, reader["email"])
+    log_in(page, live_server.url, reader["email"], factories.PASSWORD)
     page.goto(f"{live_server.url}/accounts/{reader['account_id']}/audit")
     expect(page.locator("#audit-log tbody tr")).to_have_count(3)
     assert serious_violations(page) == []

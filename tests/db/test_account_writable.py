@@ -22,7 +22,10 @@ def test_only_an_active_account_creates_buckets_and_keys(conn, rows, status, ins
 
 @pytest.mark.parametrize("insert", [BUCKET_INSERT, KEY_INSERT], ids=["bucket", "key"])
 def test_an_active_account_creates_them(conn, rows, insert):
-    conn.execute(insert, (rows.account("active"),))
+    account = rows.account("active")
+    assert conn.execute(insert, (account,)).rowcount == 1
+    table = "buckets" if "buckets" in insert else "access_keys"
+    assert rows.one(f"SELECT count(*) FROM {table} WHERE account_id = %s", (account,)) == 1
 
 
 def test_a_suspended_accounts_buckets_are_read_only(conn, rows):

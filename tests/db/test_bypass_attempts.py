@@ -206,6 +206,11 @@ def test_a_pending_invitation_can_be_resent(conn, rows):
         (invitation,),
     )
     conn.execute("UPDATE invitations SET accepted_at = now() WHERE id = %s", (invitation,))
+    resent = conn.execute(
+        "SELECT token_hash, sent_count, accepted_at IS NOT NULL FROM invitations WHERE id = %s",
+        (invitation,),
+    ).fetchone()
+    assert resent == ("e" * 64, 2, True)
 
 
 # ----------------------------------------------------------------- quota requests ---

@@ -169,6 +169,11 @@ def test_one_of_two_owners_may_leave(connect):
         "DELETE FROM account_members WHERE account_id = %s AND user_id = %s", (account, second)
     )
     c.commit()
+    left = c.execute(
+        "SELECT role, count(*) FROM account_members WHERE account_id = %s GROUP BY role",
+        (account,),
+    ).fetchall()
+    assert left == [("owner", 1)]
 
 
 def test_deleting_an_account_with_its_members_commits(connect):
@@ -219,7 +224,8 @@ def test_audit_logs_can_be_truncated_for_maintenance(conn, rows):
     ["abc", "my-bucket", "logs.2026.backup", "a" * 63, "1bucket9", "192.168.5.4x", "10.0.0"],
 )
 def test_s3_bucket_names_are_accepted(conn, rows, name):
-    rows.bucket(rows.account(), name)
+    bucket = rows.bucket(rows.account(), name)
+    assert rows.one("SELECT name FROM buckets WHERE id = %s", (bucket,)) == name
 
 
 @pytest.mark.parametrize(
@@ -282,9 +288,12 @@ def test_lifecycle_rules_must_be_an_array_of_at_most_1000(conn, rows, rules, con
 def test_lifecycle_rules_of_1000_are_accepted(conn, rows):
     bucket = rows.bucket(rows.account())
     rules = [{"id": str(i), "status": "Enabled"} for i in range(1000)]
-    conn.execute(
+    updated = conn.execute(
         "UPDATE buckets SET lifecycle_rules = %s::jsonb WHERE id = %s", (json.dumps(rules), bucket)
     )
+    assert updated.rowcount == 1
+    stored = rows.one("SELECT lifecycle_rules FROM buckets WHERE id = %s", (bucket,))
+    assert stored == rules
 
 
 # ------------------------------------------------------------------------ invitations ---
@@ -346,7 +355,14 @@ def test_a_pending_invitation_can_be_accepted_or_revoked_once(conn, rows):
     accepted, revoked = rows.invitation(account), rows.invitation(account)
     conn.execute("UPDATE invitations SET accepted_at = now() WHERE id = %s", (accepted,))
     conn.execute("UPDATE invitations SET revoked_at = now() WHERE id = %s", (revoked,))
+    # Settled, the other columns may still change (only the token, expiry and dates are frozen).
     conn.execute("UPDATE invitations SET role = 'admin' WHERE id = %s", (accepted,))
+    settled = conn.execute(
+        "SELECT id, accepted_at IS NOT NULL, revoked_at IS NOT NULL, role FROM invitations "
+        "WHERE id IN (%s, %s) ORDER BY id",
+        (accepted, revoked),
+    ).fetchall()
+    assert settled == [(accepted, True, False, "admin"), (revoked, False, True, "member")]
 
 
 # --------------------------------------------------------------------- quota requests ---

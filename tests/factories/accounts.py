@@ -2,16 +2,26 @@
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import factory
+from sqlalchemy import select
 from stdnum.br import cnpj as stdnum_cnpj
 
 from portal import models, states
 from portal.accounts.services import set_status
 from tests.factories import BaseFactory, current_session
 
-__all__ = ["AccountFactory", "InvitationFactory", "MemberFactory", "make_cnpj", "token_pair"]
+__all__ = [
+    "AccountFactory",
+    "InvitationFactory",
+    "MemberFactory",
+    "Org",
+    "every_role_org",
+    "make_cnpj",
+    "token_pair",
+]
 
 
 def make_cnpj(n: int | None = None, alphanumeric: bool = False) -> str:
@@ -97,3 +107,40 @@ class InvitationFactory(BaseFactory):
     def with_token(cls, **kwargs):
         token, digest = token_pair()
         return cls(token_hash=digest, **kwargs), token
+
+
+@dataclass
+class Org:
+    """An organization with one person of each role. Unpacks as ``account, people``;
+    ``members`` holds each role's membership id."""
+
+    account: models.Account
+    people: dict[str, models.User]
+    members: dict[str, int]
+
+    def __iter__(self):
+        return iter((self.account, self.people))
+
+
+def every_role_org(status: str = "active", **kwargs) -> Org:
+    """An account "Acme Ltda" (CNPJ 12.ABC.345/01DE-35) whose owner, admin, member, billing
+    and viewer are "Owner Person", "Admin Person", …"""
+    from tests.factories.users import UserFactory
+
+    kwargs.setdefault("name", "Acme Ltda")
+    kwargs.setdefault("cnpj", "12ABC34501DE35")
+    people = {role.value: UserFactory(name=f"{role.value.title()} Person") for role in models.Role}
+    account = AccountFactory(owner=people["owner"], status=status, **kwargs)
+    session = current_session()
+    members = {
+        "owner": session.scalar(
+            select(models.AccountMember.id).where(
+                models.AccountMember.account_id == account.id,
+                models.AccountMember.user_id == people["owner"].id,
+            )
+        )
+    }
+    for role, person in people.items():
+        if role != "owner":
+            members[role] = MemberFactory(account=account, user=person, role=role).id
+    return Org(account, people, members)

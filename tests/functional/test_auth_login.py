@@ -15,10 +15,7 @@ FAILED = "Email or password is incorrect."
 TOO_MANY = "Too many login attempts. Wait a few minutes and try again."
 
 
-@pytest.fixture(autouse=True)
-def english(client):
-    """Messages are asserted in English (the msgids); pt-BR is the default otherwise."""
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+pytestmark = pytest.mark.usefixtures("english")  # messages asserted as their msgids
 
 
 def post_login(client, csrf_token, email, password=factories.PASSWORD, **extra):
@@ -73,7 +70,12 @@ def test_remember_cookie_logs_back_in_after_the_session_is_gone(app, client, csr
     fresh = app.test_client()
     fresh.set_cookie("remember_token", remember)
     response = fresh.get("/")
-    assert response.headers["Location"] != "/login"
+    # Signed in again (the person has no organization yet: "/" leads to creating one), as
+    # that user, in a new session.
+    assert response.status_code == 302 and response.headers["Location"] == "/accounts/new"
+    with fresh.session_transaction() as session:
+        assert session["_user_id"] == user.get_id()
+    assert fresh.get("/notifications").status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/login", "/signup"])

@@ -19,10 +19,7 @@ SENT = "If an account exists for that address"
 INVALID = "This password reset link is invalid or has expired."
 
 
-@pytest.fixture(autouse=True)
-def english(client):
-    """Messages are asserted in English (the msgids); pt-BR is the default otherwise."""
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+pytestmark = pytest.mark.usefixtures("english")  # messages asserted as their msgids
 
 
 def table_counts(dbs) -> dict[str, int]:

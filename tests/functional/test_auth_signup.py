@@ -14,10 +14,7 @@ from tests import factories
 GOOD_PASSWORD = "um cavalo correto 42"
 
 
-@pytest.fixture(autouse=True)
-def english(client):
-    """Messages are asserted in English (the msgids); pt-BR is the default otherwise."""
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+pytestmark = pytest.mark.usefixtures("english")  # messages asserted as their msgids
 
 
 def counts(dbs) -> tuple[int, int]:

@@ -34,23 +34,6 @@ def make(user, *, read=False, at=T0, **kw):
     return factories.NotificationFactory(user=user, read=read, created_at=at, **kw)
 
 
-# ------------------------------------------------------------------------- access ---
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("get", "/notifications"),
-        ("get", "/notifications/badge"),
-        ("post", "/notifications/read-all"),
-        ("post", "/notifications/1/read"),
-    ],
-)
-def test_anonymous_is_sent_to_login(client, csrf_token, method, path):
-    data = {"csrf_token": csrf_token()} if method == "post" else None
-    response = getattr(client, method)(path, data=data)
-    assert response.status_code == 302
-    assert "/login" in response.headers["Location"]
-
-
 # ----------------------------------------------------------------------- ordering ---
 def test_unread_come_first_then_read_newest_first_within_each(client, me, dbs):
     old_unread = make(me, at=T0 - timedelta(days=3))

@@ -10,11 +10,7 @@ from portal.errors import Invalid, NotFound
 from portal.extensions import db
 from portal.models import AccessKey, Account, AccountMember, AuditLog, Bucket, User
 from tests import factories
-
-
-def ours(obj):
-    """The same row through the services' session (db.session)."""
-    return db.session.get(type(obj), obj.id)
+from tests.unit.conftest import ours
 
 
 @pytest.fixture

@@ -14,12 +14,10 @@ from portal.models import Account, AuditLog, Notification
 from portal.notifications import messages
 from portal.pagination import Cursor
 from tests import factories
+from tests.conftest import snapshot
+from tests.unit.conftest import ours
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
-
-
-def ours(obj):
-    return db.session.get(type(obj), obj.id)
 
 
 @pytest.fixture
@@ -65,16 +63,19 @@ def assert_nothing_pending():
     assert not db.session.new and not db.session.dirty and not db.session.deleted
 
 
-def snapshot(account_id):
-    a = account_row(account_id)
-    return (
-        a.status,
-        a.approved_at,
-        a.activated_at,
-        a.suspended_at,
-        a.suspension_reason,
-        len(audit_rows(account_id)),
-        len(notifications_for(account_id)),
+def written(account_id):
+    """Everything a status move of the account could write."""
+    return snapshot(
+        db.session,
+        select(
+            Account.status,
+            Account.approved_at,
+            Account.activated_at,
+            Account.suspended_at,
+            Account.suspension_reason,
+        ).where(Account.id == account_id),
+        select(AuditLog.id).where(AuditLog.account_id == account_id),
+        select(Notification.id).where(Notification.account_id == account_id),
     )
 
 
@@ -158,14 +159,14 @@ REFUSED = [
 @pytest.mark.parametrize(("start", "action"), REFUSED)
 def test_each_refused_move_is_invalid_and_writes_nothing(admin, start, action):
     account, _ = make_org(start)
-    before = snapshot(account.id)
+    before = written(account.id)
     with pytest.raises(Invalid) as exc:
         services.change_status(admin, account.id, action, "a reason")
     assert exc.value.field == "status"
     assert account.name in exc.value.message
     assert "Reload the page" in exc.value.message
     assert_nothing_pending()
-    assert snapshot(account.id) == before
+    assert written(account.id) == before
 
 
 def test_refusal_names_the_current_status(admin):
@@ -181,13 +182,13 @@ def test_refusal_names_the_current_status(admin):
 @pytest.mark.parametrize("reason", [None, "", "   \n "])
 def test_suspending_needs_a_reason(admin, reason):
     account, _ = make_org("active")
-    before = snapshot(account.id)
+    before = written(account.id)
     with pytest.raises(Invalid) as exc:
         services.change_status(admin, account.id, "suspend", reason)
     assert exc.value.field == "reason"
     assert exc.value.message == "Give the reason for the suspension."
     assert_nothing_pending()
-    assert snapshot(account.id) == before
+    assert written(account.id) == before
 
 
 def test_an_overlong_reason_is_invalid(admin):
@@ -218,7 +219,7 @@ def test_a_non_admin_actor_is_not_allowed_and_nothing_is_written(app_ctx, dbs, r
         actor = people["other"][1]
     else:
         actor = factories.UserFactory()
-    before = snapshot(account.id)
+    before = written(account.id)
     with pytest.raises(NotAllowed):
         services.change_status(ours(actor), account.id, "approve")
     with pytest.raises(NotAllowed):
@@ -226,7 +227,7 @@ def test_a_non_admin_actor_is_not_allowed_and_nothing_is_written(app_ctx, dbs, r
     with pytest.raises(NotAllowed):
         services.get_account_row(ours(actor), account.id)
     assert_nothing_pending()
-    assert snapshot(account.id) == before
+    assert written(account.id) == before
 
 
 def test_the_database_refusal_is_also_invalid(admin, monkeypatch):

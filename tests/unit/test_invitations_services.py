@@ -12,21 +12,7 @@ from portal.extensions import db
 from portal.invitations import joining, managing, tokens
 from portal.models import AccountMember, AuditLog, EmailOutbox, Invitation, Notification
 from tests import factories
-
-
-def ours(obj):
-    return db.session.get(type(obj), obj.id)
-
-
-@pytest.fixture
-def org(app_ctx, dbs):
-    owner = factories.UserFactory(name="Olga Owner", locale="en")
-    account = factories.AccountFactory(owner=owner, name="Acme Ltda")
-    admin = factories.UserFactory(name="Adam Admin")
-    factories.MemberFactory(account=account, user=admin, role="admin")
-    viewer = factories.UserFactory()
-    factories.MemberFactory(account=account, user=viewer, role="viewer")
-    return account, {"owner": owner, "admin": admin, "viewer": viewer}
+from tests.unit.conftest import ours
 
 
 @pytest.fixture
@@ -245,7 +231,7 @@ def test_accept_refuses_another_address_and_existing_members(org, dbs):
     with pytest.raises(joining.AlreadyMember):
         joining.accept(ours(people["viewer"]), viewer_token)
     assert ours(inv).accepted_at is None and ours(viewer_inv).accepted_at is None
-    assert db.session.scalar(select(func.count()).select_from(AccountMember)) == 3
+    assert db.session.scalar(select(func.count()).select_from(AccountMember)) == len(org.members)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from portal.errors import Invalid
-from portal.lifecycle import MAX_RULES, InvalidRule, validate_rule, validate_rules
+from portal.lifecycle import ACTIONS, MAX_RULES, InvalidRule, validate_rule, validate_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,7 +65,9 @@ def test_the_filter_may_be_empty(raw, expected_filter):
     ],
 )
 def test_any_one_action_is_enough(action):
-    validate_rules([rule(**action)])
+    expected = {k: v for k, v in action.items() if v is not ...}
+    (stored,) = validate_rules([rule(**action)])
+    assert {k: stored[k] for k in ACTIONS if k in stored} == expected
 
 
 def test_disabled_rules_and_many_rules_are_fine():

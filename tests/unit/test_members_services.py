@@ -10,26 +10,7 @@ from portal.extensions import db
 from portal.members import services
 from portal.models import AccountMember, AuditLog, Notification, User
 from tests import factories
-
-
-def ours(obj):
-    return db.session.get(type(obj), obj.id)
-
-
-@pytest.fixture
-def org(app_ctx, dbs):
-    """An account with one owner and a member of each other role."""
-    owner = factories.UserFactory(name="Olga Owner")
-    account = factories.AccountFactory(owner=owner, name="Acme Ltda")
-    people = {"owner": owner}
-    memberships = {
-        "owner": dbs.scalar(select(AccountMember).where(AccountMember.user_id == owner.id))
-    }
-    for role in ("admin", "member", "billing", "viewer"):
-        user = factories.UserFactory(name=f"{role.title()} Person")
-        people[role] = user
-        memberships[role] = factories.MemberFactory(account=account, user=user, role=role)
-    return account, people, memberships
+from tests.unit.conftest import ours
 
 
 def role_of(membership_id):
@@ -47,7 +28,7 @@ def notifications_of(user_id):
 
 
 def test_list_members_owners_first_with_their_users(org):
-    account, people, _ = org
+    account, people = org
     page = services.list_members(ours(people["viewer"]), account.id)
     assert [m.membership.role for m in page.members] == [
         "owner",
@@ -56,14 +37,15 @@ def test_list_members_owners_first_with_their_users(org):
         "billing",
         "viewer",
     ]
-    assert page.members[0].user.name == "Olga Owner"
+    assert page.members[0].user.name == "Owner Person"
     assert page.owners == 1
 
 
 def test_owner_changes_a_role_with_audit_and_notification(org):
-    account, people, ms = org
-    services.change_role(ours(people["owner"]), account.id, ms["member"].id, "billing")
-    assert role_of(ms["member"].id) == "billing"
+    account, people = org
+    ms = org.members
+    services.change_role(ours(people["owner"]), account.id, ms["member"], "billing")
+    assert role_of(ms["member"]) == "billing"
     log = db.session.scalar(select(AuditLog).where(AuditLog.action == "member.role_changed"))
     assert log.actor_id == people["owner"].id and log.account_id == account.id
     assert log.details == {"old_role": "member", "new_role": "billing"}
@@ -72,32 +54,35 @@ def test_owner_changes_a_role_with_audit_and_notification(org):
     assert note.params == {
         "account_name": "Acme Ltda",
         "role": "billing",
-        "actor_name": "Olga Owner",
+        "actor_name": "Owner Person",
     }
     assert note.link == f"/accounts/{account.id}/"
 
 
 def test_the_same_role_again_changes_nothing(org):
-    account, people, ms = org
-    services.change_role(ours(people["owner"]), account.id, ms["member"].id, "member")
+    account, people = org
+    ms = org.members
+    services.change_role(ours(people["owner"]), account.id, ms["member"], "member")
     assert audit_actions(account.id) == []
 
 
 def test_the_last_owner_cannot_be_demoted(org):
-    account, people, ms = org
+    account, people = org
+    ms = org.members
     with pytest.raises(Invalid, match="last owner") as caught:
-        services.change_role(ours(people["owner"]), account.id, ms["owner"].id, "admin")
+        services.change_role(ours(people["owner"]), account.id, ms["owner"], "admin")
     assert caught.value.field == "role"
-    assert role_of(ms["owner"].id) == "owner"
+    assert role_of(ms["owner"]) == "owner"
 
 
 def test_an_owner_can_be_demoted_while_another_owner_remains(org):
-    account, people, ms = org
-    services.change_role(ours(people["owner"]), account.id, ms["admin"].id, "owner")
-    services.change_role(ours(people["admin"]), account.id, ms["owner"].id, "viewer")
-    assert role_of(ms["owner"].id) == "viewer"
+    account, people = org
+    ms = org.members
+    services.change_role(ours(people["owner"]), account.id, ms["admin"], "owner")
+    services.change_role(ours(people["admin"]), account.id, ms["owner"], "viewer")
+    assert role_of(ms["owner"]) == "viewer"
     with pytest.raises(Invalid, match="last owner"):
-        services.change_role(ours(people["admin"]), account.id, ms["admin"].id, "admin")
+        services.change_role(ours(people["admin"]), account.id, ms["admin"], "admin")
 
 
 @pytest.mark.parametrize(
@@ -111,32 +96,36 @@ def test_an_owner_can_be_demoted_while_another_owner_remains(org):
     ],
 )
 def test_admin_limits(org, target, new_role, error):
-    account, people, ms = org
+    account, people = org
+    ms = org.members
     with pytest.raises(error):
-        services.change_role(ours(people["admin"]), account.id, ms[target].id, new_role)
-    assert role_of(ms[target].id) == target
+        services.change_role(ours(people["admin"]), account.id, ms[target], new_role)
+    assert role_of(ms[target]) == target
     assert audit_actions(account.id) == []
 
 
 @pytest.mark.parametrize("new_role", ["admin", "member", "billing", "viewer"])
 def test_admin_manages_non_owners(org, new_role):
-    account, people, ms = org
-    services.change_role(ours(people["admin"]), account.id, ms["viewer"].id, new_role)
-    assert role_of(ms["viewer"].id) == new_role
+    account, people = org
+    ms = org.members
+    services.change_role(ours(people["admin"]), account.id, ms["viewer"], new_role)
+    assert role_of(ms["viewer"]) == new_role
 
 
 @pytest.mark.parametrize("actor", ["member", "billing", "viewer"])
 def test_other_roles_manage_nobody(org, actor):
-    account, people, ms = org
+    account, people = org
+    ms = org.members
     with pytest.raises(NotAllowed):
-        services.change_role(ours(people[actor]), account.id, ms["viewer"].id, "member")
+        services.change_role(ours(people[actor]), account.id, ms["viewer"], "member")
     with pytest.raises(NotAllowed):
-        services.remove_member(ours(people[actor]), account.id, ms["viewer"].id)
-    assert role_of(ms["viewer"].id) == "viewer"
+        services.remove_member(ours(people[actor]), account.id, ms["viewer"])
+    assert role_of(ms["viewer"]) == "viewer"
 
 
 def test_another_organizations_member_or_person_is_not_found(org, dbs):
-    account, people, ms = org
+    account, people = org
+    ms = org.members
     elsewhere = factories.MemberFactory(role="member")
     with pytest.raises(NotFound):
         services.change_role(ours(people["owner"]), account.id, elsewhere.id, "viewer")
@@ -144,22 +133,23 @@ def test_another_organizations_member_or_person_is_not_found(org, dbs):
         services.remove_member(ours(people["owner"]), account.id, elsewhere.id)
     stranger = factories.UserFactory()
     with pytest.raises(NotFound):
-        services.change_role(ours(stranger), account.id, ms["member"].id, "viewer")
+        services.change_role(ours(stranger), account.id, ms["member"], "viewer")
     with pytest.raises(NotFound):
         services.leave(ours(stranger), account.id)
 
 
 def test_who_may_change_a_role_is_checked_before_the_role(org):
-    account, people, ms = org
+    account, people = org
+    ms = org.members
     with pytest.raises(NotAllowed):
-        services.change_role(ours(people["viewer"]), account.id, ms["member"].id, "emperor")
+        services.change_role(ours(people["viewer"]), account.id, ms["member"], "emperor")
     with pytest.raises(NotFound):
-        services.change_role(ours(factories.UserFactory()), account.id, ms["member"].id, "")
+        services.change_role(ours(factories.UserFactory()), account.id, ms["member"], "")
 
 
 @pytest.mark.parametrize("bad_id", [2**63, 10**30])
 def test_ids_beyond_bigint_are_not_found(org, bad_id):
-    account, people, ms = org
+    account, people = org
     owner = ours(people["owner"])
     with pytest.raises(NotFound):
         services.change_role(owner, account.id, bad_id, "viewer")
@@ -171,24 +161,26 @@ def test_ids_beyond_bigint_are_not_found(org, bad_id):
 
 
 def test_a_suspended_organization_changes_no_role_but_people_may_go(org, dbs):
-    account, people, ms = org
+    account, people = org
+    ms = org.members
     account.status, account.suspended_at = "suspended", datetime.now(UTC)
     dbs.commit()
     owner = ours(people["owner"])
     with pytest.raises(Invalid, match="suspended and read-only") as caught:
-        services.change_role(owner, account.id, ms["viewer"].id, "admin")
-    assert caught.value.field == "role" and role_of(ms["viewer"].id) == "viewer"
+        services.change_role(owner, account.id, ms["viewer"], "admin")
+    assert caught.value.field == "role" and role_of(ms["viewer"]) == "viewer"
     assert audit_actions(account.id) == []
-    services.remove_member(owner, account.id, ms["member"].id)
+    services.remove_member(owner, account.id, ms["member"])
     services.leave(ours(people["billing"]), account.id)
     assert audit_actions(account.id) == ["member.removed", "member.left"]
 
 
 def test_remove_member_with_audit_and_notification(org):
-    account, people, ms = org
-    removed = services.remove_member(ours(people["admin"]), account.id, ms["billing"].id)
+    account, people = org
+    ms = org.members
+    removed = services.remove_member(ours(people["admin"]), account.id, ms["billing"])
     assert removed.user.id == people["billing"].id
-    assert role_of(ms["billing"].id) is None
+    assert role_of(ms["billing"]) is None
     assert audit_actions(account.id) == ["member.removed"]
     (note,) = notifications_of(people["billing"].id)
     assert note.kind == "member.removed"
@@ -196,28 +188,31 @@ def test_remove_member_with_audit_and_notification(org):
 
 
 def test_admin_cannot_remove_an_owner_and_nobody_removes_themselves(org):
-    account, people, ms = org
+    account, people = org
+    ms = org.members
     with pytest.raises(NotAllowed):
-        services.remove_member(ours(people["admin"]), account.id, ms["owner"].id)
+        services.remove_member(ours(people["admin"]), account.id, ms["owner"])
     with pytest.raises(Invalid, match="Leave"):
-        services.remove_member(ours(people["owner"]), account.id, ms["owner"].id)
-    assert role_of(ms["owner"].id) == "owner"
+        services.remove_member(ours(people["owner"]), account.id, ms["owner"])
+    assert role_of(ms["owner"]) == "owner"
 
 
 def test_an_owner_removes_another_owner(org):
-    account, people, ms = org
-    services.change_role(ours(people["owner"]), account.id, ms["admin"].id, "owner")
-    services.remove_member(ours(people["owner"]), account.id, ms["admin"].id)
-    assert role_of(ms["admin"].id) is None
+    account, people = org
+    ms = org.members
+    services.change_role(ours(people["owner"]), account.id, ms["admin"], "owner")
+    services.remove_member(ours(people["owner"]), account.id, ms["admin"])
+    assert role_of(ms["admin"]) is None
 
 
 @pytest.mark.parametrize("role", ["admin", "member", "billing", "viewer"])
 def test_anyone_leaves_and_owners_are_told(org, role):
-    account, people, ms = org
+    account, people = org
+    ms = org.members
     me = ours(people[role])
     me.last_account_id = account.id
     services.leave(me, account.id)
-    assert role_of(ms[role].id) is None
+    assert role_of(ms[role]) is None
     assert me.last_account_id is None
     assert audit_actions(account.id) == ["member.left"]
     (note,) = notifications_of(people["owner"].id)
@@ -227,13 +222,14 @@ def test_anyone_leaves_and_owners_are_told(org, role):
 
 
 def test_the_last_owner_cannot_leave_but_one_of_two_can(org):
-    account, people, ms = org
+    account, people = org
+    ms = org.members
     with pytest.raises(Invalid, match="last owner"):
         services.leave(ours(people["owner"]), account.id)
-    assert role_of(ms["owner"].id) == "owner"
-    services.change_role(ours(people["owner"]), account.id, ms["admin"].id, "owner")
+    assert role_of(ms["owner"]) == "owner"
+    services.change_role(ours(people["owner"]), account.id, ms["admin"], "owner")
     services.leave(ours(people["owner"]), account.id)
-    assert role_of(ms["owner"].id) is None
+    assert role_of(ms["owner"]) is None
     assert db.session.scalar(select(User.id).where(User.id == people["admin"].id))
 
 

@@ -76,3 +76,29 @@ def test_actions_from_a_state(status, actions):
     assert states.ACCOUNT.actions_from(status) == actions
     for action in states.ACCOUNT.moves:
         assert states.ACCOUNT.allows(action, status) is (action in actions)
+
+
+@pytest.mark.parametrize(
+    ("machine", "goal", "steps"),
+    [
+        (states.ACCOUNT, "suspended", [("approve", "approved"), ("suspend", "suspended")]),
+        (states.ACCOUNT, "pending", []),
+        (states.ORDER, "fulfilled", [("pay", "paid"), ("fulfil", "fulfilled")]),
+        (states.ORDER, "cancelled", [("cancel", "cancelled")]),
+        (states.INVOICE, "paid", [("open", "open"), ("pay", "paid")]),
+        (states.VERSIONING, "suspended", [("enable", "enabled"), ("suspend", "suspended")]),
+    ],
+)
+def test_steps_name_each_move_on_the_way(machine, goal, steps):
+    assert machine.steps(goal) == steps
+    state = machine.initial[0]
+    for action, target in steps:  # each is a move the machine allows, in turn
+        assert machine.allows(action, state) and machine.target(action) == target
+        state = target
+
+
+def test_steps_from_another_state():
+    assert states.ACCOUNT.steps("active", start="suspended") == [("reactivate", "active")]
+    assert states.ACCOUNT.action("approved", "active") == "activate"
+    with pytest.raises(ValueError, match="no move from active to pending"):
+        states.ACCOUNT.action("active", "pending")
