@@ -32,6 +32,7 @@ run: install
 
 test: install
 	@scripts/ensure-chromium
+	@scripts/ensure-redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed

