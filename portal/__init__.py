@@ -45,10 +45,12 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
 
     from portal import cli, errors, htmx, security, templating
+    from portal.sessions import routes as sessions_routes
 
     errors.register_error_handlers(app)
     htmx.init_app(app)
     security.init_app(app)
+    sessions_routes.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
     return app
@@ -93,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.members.routes import bp as members_bp
     from portal.notifications.routes import bp as notifications_bp
     from portal.quotas.routes import bp as quotas_bp
+    from portal.sessions.routes import bp as sessions_bp
 
     for bp in (
         main_bp,
@@ -103,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         audit_bp,
         quotas_bp,
+        sessions_bp,
         admin_bp,
     ):
         app.register_blueprint(bp)

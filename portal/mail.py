@@ -26,8 +26,11 @@ from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.models import EmailOutbox
+from portal.text import fit
 
 log = logging.getLogger(__name__)
+
+SUBJECT_MAX = EmailOutbox.subject.type.length
 
 MAX_ATTEMPTS = 8
 _PENDING_KEY = "portal_outbox_pending"
@@ -44,7 +47,9 @@ def queue(
     with force_locale(locale):
         body_text = render_template(f"email/{template}.txt", **context)
         body_html = render_template(f"email/{template}.html", **context)
-        subject_text = str(subject)
+        # Built from names people chose (two of 120 characters for an invitation): it
+        # fits email_outbox.subject by construction.
+        subject_text = fit(" ".join(str(subject).split()), SUBJECT_MAX)
     row = EmailOutbox(
         to_address=to,
         subject=subject_text,

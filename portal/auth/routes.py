@@ -25,7 +25,7 @@ from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, 
 from portal.errors import Invalid
 from portal.extensions import db, limiter
 from portal.main.routes import safe_next
-from portal.users import services as users
+from portal.sessions import services as sessions
 
 bp = Blueprint("auth", __name__)
 
@@ -103,10 +103,15 @@ def _next_url(form=None) -> str:
 
 
 def _log_in(user, remember: bool = False) -> None:
-    """Log ``user`` in on a new session (no session fixation)."""
+    """Log ``user`` in on a new session (no session fixation): a new server-side session
+    (portal.sessions) and a cookie session that keeps nothing but KEPT_ON_LOGIN."""
     kept = {key: session[key] for key in KEPT_ON_LOGIN if key in session}
     session.clear()
     session.update(kept)
+    sessions.start(
+        user, remember=remember, ip=web.client_ip(), user_agent=request.user_agent.string
+    )
+    db.session.commit()
     login_user(user, remember=remember)
 
 
@@ -187,7 +192,7 @@ def login():
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
-        users.record_logout(web.actor(), ip=web.client_ip())
+        sessions.end(web.actor(), ip=web.client_ip())
         db.session.commit()
         logout_user()
     flash(gettext("You have been logged out."), "info")

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.audit import Action
-from portal.models import AuditLog, User
+from portal.models import AuditLog, User, UserSession
+from portal.sessions.services import digest
 from tests import factories
 
 FAILED = "Email or password is incorrect."
@@ -49,7 +50,13 @@ def test_login_success_logs_in_updates_last_login_and_audits(client, csrf_token,
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     with client.session_transaction() as session:
-        assert session["_user_id"] == user.get_id()
+        session_id = session["_user_id"]
+    # The cookie holds a server-side session's random id, never the user's id.
+    assert str(user.id) not in session_id.split(":")
+    assert (
+        dbs.scalar(select(UserSession.user_id).where(UserSession.token_hash == digest(session_id)))
+        == user.id
+    )
     dbs.expire_all()
     assert dbs.get(User, user.id).last_login_at is not None
     row = dbs.scalar(select(AuditLog).where(AuditLog.action == Action.USER_LOGGED_IN))
