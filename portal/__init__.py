@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.notifications.routes import bp as notifications_bp
     from portal.quotas.routes import bp as quotas_bp
     from portal.sessions.routes import bp as sessions_bp
+    from portal.users.routes import bp as profile_bp
 
     for bp in (
         main_bp,
@@ -107,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
         audit_bp,
         quotas_bp,
         sessions_bp,
+        profile_bp,
         admin_bp,
     ):
         app.register_blueprint(bp)

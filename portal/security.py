@@ -17,6 +17,7 @@ from typing import TypeVar
 from flask import Flask, abort, current_app, request, session
 
 F = TypeVar("F", bound=Callable)
+FILES = ("static", "main.favicon")  # the same for everybody: cacheable
 
 CSP = "; ".join(
     [
@@ -88,7 +89,7 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
-        if request.endpoint != "static" and signed_in():
+        if request.endpoint not in FILES and signed_in():
             # Customer data: neither the browser's back/forward cache on a shared computer
             # nor a proxy may keep it.
             response.headers["Cache-Control"] = "no-store"

@@ -25,6 +25,7 @@ from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, 
 from portal.errors import Invalid
 from portal.extensions import db, limiter
 from portal.main.routes import safe_next
+from portal.permissions import is_platform_admin
 from portal.sessions import services as sessions
 
 bp = Blueprint("auth", __name__)
@@ -115,6 +116,14 @@ def _log_in(user, remember: bool = False) -> None:
     login_user(user, remember=remember)
 
 
+def _home(user) -> str:
+    """Where a login without ``next`` leads: staff to /admin/, customers to their
+    organization (``/`` decides which)."""
+    if is_platform_admin(user):
+        return url_for("admin.index")
+    return url_for("main.index")
+
+
 # ---------------------------------------------------------------------------- signup ---
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit(_signup_limit_per_ip, methods=["POST"], deduct_when=_failed, scope="signup-ip")
@@ -181,7 +190,7 @@ def login():
         db.session.commit()  # the audit row of a failure is kept too
         if user is not None:
             _log_in(user, remember=form.remember.data)
-            return redirect(safe_next(form.next.data, url_for("main.index")))
+            return redirect(safe_next(form.next.data, _home(user)))
         form.form_errors.append(str(services.LOGIN_FAILED))
         form.password.data = ""
     status = 422 if form.errors or form.form_errors else 200

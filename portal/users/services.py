@@ -234,3 +234,38 @@ def set_password(user: User, password: str) -> None:
     check_new_password(password, user.email)
     user.password_hash = hash_password(password)
     user.session_version = user.session_version + 1
+
+
+# ---------------------------------------------------------------------- the profile ---
+TIMEZONE_UNKNOWN = _l("Choose a time zone from the list.")
+LANGUAGE_UNKNOWN = _l("Choose a language from the list.")
+
+
+def update_profile(
+    user: User,
+    *,
+    name: str,
+    locale: str,
+    timezone: str,
+    languages: list[str] | tuple[str, ...],
+    ip: str | None = None,
+) -> list[str]:
+    """Change the person's name, language and time zone; returns the fields that changed
+    (an audit row names them, when any did)."""
+    from portal.users.timezones import is_known
+
+    name = text.name_like(name, "name")
+    if not 1 <= len(name) <= NAME_MAX:
+        raise Invalid(str(NAME_LENGTH), field="name")
+    if locale not in languages:
+        raise Invalid(str(LANGUAGE_UNKNOWN), field="locale")
+    if not is_known(timezone):
+        raise Invalid(str(TIMEZONE_UNKNOWN), field="timezone")
+    changes = {}
+    for field, value in (("name", name), ("locale", locale), ("timezone", timezone)):
+        if getattr(user, field) != value:
+            changes[field] = value
+            setattr(user, field, value)
+    if changes:
+        events.emit(user, Action.USER_PROFILE_UPDATED, user, ip=ip, details=changes)
+    return list(changes)
