@@ -45,6 +45,7 @@ format: $(VENV)/.installed
 
 bench: install
 	$(BIN)/python -m tests.bench.run
+	$(BIN)/python -m tests.bench.forgot
 
 clean:
 	rm -rf $(VENV) instance/pgdata-test

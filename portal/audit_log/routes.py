@@ -50,7 +50,8 @@ def _csv(entries, filename: str) -> Response:
     response = Response(
         # content_type, not mimetype: werkzeug appends "; charset=utf-8" to a text/*
         # mimetype, which already says it.
-        stream_with_context(export.generate(entries)), content_type="text/csv; charset=utf-8"
+        stream_with_context(export.generate(entries)),
+        content_type="text/csv; charset=utf-8",
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"

@@ -86,7 +86,9 @@ def test_the_subject_is_cut_in_the_recipients_language_too(client, login, csrf_t
         data={"email": "pt@example.com", "role": "member", "csrf_token": csrf_token()},
     )
     assert response.status_code == 302
-    subject = dbs.scalar(select(EmailOutbox.subject).where(EmailOutbox.to_address == "pt@example.com"))
+    subject = dbs.scalar(
+        select(EmailOutbox.subject).where(EmailOutbox.to_address == "pt@example.com")
+    )
     assert len(subject) <= 255 and "convidou" in subject and subject.endswith("…")
 
 
@@ -244,7 +246,9 @@ def test_names_are_nfc_normalized_and_spaces_collapsed(client, csrf_token, dbs):
 def test_a_multiline_reason_keeps_its_line_breaks(client, login, csrf_token, dbs):
     account = factories.AccountFactory(owner=factories.UserFactory())
     login(factories.AdminFactory())
-    response = _suspend(client, csrf_token, "Faturas em aberto.\r\n\r\nContato sem resposta.", account)
+    response = _suspend(
+        client, csrf_token, "Faturas em aberto.\r\n\r\nContato sem resposta.", account
+    )
     assert response.status_code == 302
     dbs.expire_all()
     assert dbs.get(Account, account.id).suspension_reason == (
