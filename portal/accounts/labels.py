@@ -1,19 +1,33 @@
-"""Readable, translated names for roles and account statuses (templates and emails use them
-through the ``role_label`` / ``account_status_label`` globals the accounts blueprint adds)."""
+"""Readable, translated names for roles, account statuses and quota resources (templates,
+emails, notifications and the audit log use them; templates through the ``role_label`` /
+``account_status_label`` / ``resource_label`` globals the accounts blueprint adds).
+
+Each label has a message context ("role", "account status"...): the same English word can
+need another Portuguese one elsewhere ("Admin" the role is "Administrador(a)", the admin
+area is "Administração"; an account is "Ativa", a key "Ativa", a request "Aprovado"). In
+pt-BR a role reads well inside a sentence: "agora é Administrador(a)"."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
-from portal.models import AccountStatus, Role
+from portal.models import QUOTA_RESOURCES, AccountStatus, Role
 
 ROLE_LABELS = {
-    Role.OWNER: _l("Owner"),
-    Role.ADMIN: _l("Admin"),
-    Role.MEMBER: _l("Member"),
-    Role.BILLING: _l("Billing"),
-    Role.VIEWER: _l("Viewer"),
+    Role.OWNER: lazy_pgettext("role", "Owner"),
+    Role.ADMIN: lazy_pgettext("role", "Admin"),
+    Role.MEMBER: lazy_pgettext("role", "Member"),
+    Role.BILLING: lazy_pgettext("role", "Billing"),
+    Role.VIEWER: lazy_pgettext("role", "Viewer"),
 }
+
+RESOURCE_LABELS = {
+    "buckets": lazy_pgettext("quota resource", "Buckets"),
+    "storage_gb": lazy_pgettext("quota resource", "Storage (GB)"),
+    "access_keys": lazy_pgettext("quota resource", "Access keys"),
+}
+assert set(RESOURCE_LABELS) == set(QUOTA_RESOURCES)
 
 ROLE_DESCRIPTIONS = {
     Role.OWNER: _l("Everything, including managing other owners."),
@@ -24,10 +38,10 @@ ROLE_DESCRIPTIONS = {
 }
 
 STATUS_LABELS = {
-    AccountStatus.PENDING: _l("Pending review"),
-    AccountStatus.APPROVED: _l("Approved"),
-    AccountStatus.ACTIVE: _l("Active"),
-    AccountStatus.SUSPENDED: _l("Suspended"),
+    AccountStatus.PENDING: lazy_pgettext("account status", "Pending review"),
+    AccountStatus.APPROVED: lazy_pgettext("account status", "Approved"),
+    AccountStatus.ACTIVE: lazy_pgettext("account status", "Active"),
+    AccountStatus.SUSPENDED: lazy_pgettext("account status", "Suspended"),
 }
 
 STATUS_EXPLANATIONS = {
@@ -75,3 +89,9 @@ def account_status_explanation(status: str) -> str:
         return str(STATUS_EXPLANATIONS[AccountStatus(status)])
     except ValueError:
         return ""
+
+
+def resource_label(resource: str) -> str:
+    """ "Storage (GB)" for ``storage_gb``: never the code in a sentence."""
+    label = RESOURCE_LABELS.get(resource)
+    return str(label) if label is not None else resource

@@ -23,6 +23,7 @@ def label_helpers():
         "role_description": labels.role_description,
         "account_status_label": labels.account_status_label,
         "account_status_explanation": labels.account_status_explanation,
+        "resource_label": labels.resource_label,
         "format_decimal": format_decimal,
     }
 

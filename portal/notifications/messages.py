@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from portal.accounts.labels import ROLE_LABELS, STATUS_LABELS
+from portal.accounts.labels import RESOURCE_LABELS, ROLE_LABELS, STATUS_LABELS
 
 KIND_MESSAGES = {
     "member.role_changed": _l("%(actor_name)s changed your role in %(account_name)s to %(role)s."),
@@ -38,6 +38,8 @@ def _display(key: str, value: Any) -> str:
         return str(ROLE_LABELS[value])
     if key == "status" and isinstance(value, str) and value in STATUS_LABELS:
         return str(STATUS_LABELS[value])
+    if key == "resource" and isinstance(value, str) and value in RESOURCE_LABELS:
+        return str(RESOURCE_LABELS[value])
     if value is None:
         return "…"
     return str(value)
