@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_pgettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 
 from portal.audit import Action
 

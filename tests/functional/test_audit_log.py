@@ -528,8 +528,8 @@ def test_a_login_is_named_by_the_persons_email_every_way(client, csrf_token, dbs
 
     with client.session_transaction() as session:
         session.clear()
-    from portal.sessions import services as sessions
     from portal.extensions import db
+    from portal.sessions import services as sessions
 
     with client.application.test_request_context():
         sessions.start(admin)
