@@ -77,7 +77,9 @@ def test_bad_profile_input_is_422_next_to_the_field(
     assert re.search(rf'id="{field}-error">[^<]*{re.escape(message)}', html)
     dbs.expire_all()
     assert dbs.get(User, user.id).timezone == "America/Sao_Paulo"
-    assert dbs.scalar(select(AuditLog).where(AuditLog.action == Action.USER_PROFILE_UPDATED)) is None
+    assert (
+        dbs.scalar(select(AuditLog).where(AuditLog.action == Action.USER_PROFILE_UPDATED)) is None
+    )
 
 
 def test_the_language_chosen_in_the_profile_is_used(client, login, csrf_token, dbs):
@@ -154,7 +156,9 @@ def test_staff_follow_next_when_there_is_one(client, csrf_token, dbs):
         ("viewer", "Leitor(a)"),
     ],
 )
-def test_roles_read_as_roles_in_portuguese_sentences(client, login, csrf_token, dbs, role, expected):
+def test_roles_read_as_roles_in_portuguese_sentences(
+    client, login, csrf_token, dbs, role, expected
+):
     owner = login(factories.UserFactory(locale="pt_BR"))
     account = factories.AccountFactory(owner=owner)
     response = client.post(
