@@ -24,7 +24,7 @@ DESCRIPTIONS = {
     "session_version is bumped on password changes to log out other sessions.",
     "user_sessions": "A signed-in browser (a server-side session): only the SHA-256 of the "
     "random id its cookies hold is stored (unique: every request finds its session by it). "
-    "Deleted on logout, on \"log out\" from /sessions and on a password reset, so a copied "
+    'Deleted on logout, on "log out" from /sessions and on a password reset, so a copied '
     "cookie stops working; deleted with its user. last_seen_at is written at most once a "
     "minute.",
     "password_resets": "A single-use password-reset token: only its SHA-256 is stored; "

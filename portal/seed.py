@@ -47,6 +47,7 @@ from portal.models import (
     Subscription,
     UsageRecord,
     User,
+    UserSession,
 )
 
 ADMIN_EMAIL = "admin@primecloud.com.br"
@@ -561,6 +562,36 @@ def seed_demo() -> tuple[dict, list[tuple[str, str]]]:
                 used_at=days_ago(40) + timedelta(minutes=12),
             )
         )
+        # Ana is also logged in on her phone and another computer (what /sessions lists).
+        # The random ids those browsers would hold are not kept: nobody can use them.
+        for agent, ip, seen in (
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+                "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+                "177.38.10.24",
+                days_ago(1),
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like "
+                "Gecko) Chrome/126.0 Safari/537.36",
+                "200.150.1.77",
+                days_ago(3),
+            ),
+        ):
+            started = seen - timedelta(hours=2)
+            s.add(
+                UserSession(
+                    user_id=ana.id,
+                    token_hash=hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
+                    session_version=ana.session_version,
+                    remember=True,
+                    created_at=started,
+                    last_seen_at=seen,
+                    expires_at=datetime.now(UTC) + timedelta(days=27),
+                    ip=ip,
+                    user_agent=agent,
+                )
+            )
         s.audit(ana, Action.USER_SIGNED_UP, None, days_ago(120), ("user", ana.id, ana.email))
         s.audit(ana, Action.USER_LOGGED_IN, None, days_ago(1), ("user", ana.id, ana.email))
         s.audit(
