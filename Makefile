@@ -32,6 +32,7 @@ run: install
 
 test: install
 	@scripts/ensure-chromium
+	@scripts/ensure-redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
@@ -50,6 +51,7 @@ bench: install
 # The list queries alone (SQL timings of page 1 vs deep keyset pages vs OFFSET).
 bench-sql: install
 	$(BIN)/python -m tests.bench.run
+	$(BIN)/python -m tests.bench.forgot
 
 clean:
 	rm -rf $(VENV) instance/pgdata-test

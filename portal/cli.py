@@ -16,11 +16,17 @@ outbox_cli = AppGroup("outbox", help="The email outbox.")
 
 @outbox_cli.command("deliver")
 @click.option("--limit", default=100, show_default=True, help="At most this many emails.")
-def outbox_deliver(limit: int) -> None:
+@click.option(
+    "--now",
+    "now_all",
+    is_flag=True,
+    help="Retry every queued email now, ignoring the backoff (after an SMTP outage is over).",
+)
+def outbox_deliver(limit: int, now_all: bool) -> None:
     """Deliver queued emails that are due (failed attempts are retried with backoff)."""
     from portal import mail
 
-    sent, failed = mail.deliver(limit=limit)
+    sent, failed = mail.deliver(limit=limit, now_all=now_all)
     click.echo(f"sent {sent}, failed {failed}")
 
 

@@ -52,6 +52,21 @@ def secret_key(instance_path: Path) -> str:
     return key
 
 
+def check_ratelimit_storage(uri: str, production: bool) -> str:
+    """Where rate-limit counters live. ``memory://`` counts per process: with several
+    gunicorn workers every limit would be multiplied by their number, so production
+    refuses it (use Redis: ``redis://host:6379/0``)."""
+    uri = (uri or "").strip() or "memory://"
+    if production and uri.startswith("memory://"):
+        raise ConfigError(
+            "RATELIMIT_STORAGE_URI is memory:// (the default). In production each worker "
+            "process would keep its own counters, so every login and sign-up limit would be "
+            "multiplied by the number of workers. Point it at a Redis server shared by every "
+            "worker, for example RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0."
+        )
+    return uri
+
+
 def database_url(instance_path: Path) -> str:
     from portal import dbserver
 
@@ -74,6 +89,7 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
@@ -109,6 +125,9 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "LOGIN_LIMIT_PER_EMAIL": os.environ.get("LOGIN_LIMIT_PER_EMAIL", "5 per 5 minutes"),
     }
     settings.update(overrides)
+    settings["RATELIMIT_STORAGE_URI"] = check_ratelimit_storage(
+        settings["RATELIMIT_STORAGE_URI"], settings["PORTAL_ENV"] == "production"
+    )
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = secret_key(instance_path)
     if not settings.get("SQLALCHEMY_DATABASE_URI"):

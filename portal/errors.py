@@ -20,6 +20,7 @@ from portal.htmx import is_partial
 
 class DomainError(Exception):
     status = 400
+    title = None  # the error page's heading; None: the status's own (TITLES)
 
     def __init__(self, message: str = "", field: str | None = None):
         super().__init__(message)
@@ -94,8 +95,8 @@ MESSAGES = {
 }
 
 
-def render_error(status: int, message: str | None = None):
-    title = TITLES.get(status, TITLES[500])
+def render_error(status: int, message: str | None = None, title: str | None = None):
+    title = title or TITLES.get(status, TITLES[500])
     message = message or MESSAGES.get(status, MESSAGES[500])
     template = "errors/_error.html" if is_partial() else "errors/error.html"
     return render_template(template, status=status, title=title, message=message), status
@@ -113,7 +114,7 @@ def register_error_handlers(app: Flask) -> None:
         return render_error(exc.code or 500, message)
 
     def domain_error(exc: DomainError):
-        return render_error(exc.status, exc.message or None)
+        return render_error(exc.status, exc.message or None, exc.title and str(exc.title))
 
     def server_error(exc: Exception):
         app.logger.exception("unhandled error", exc_info=exc)

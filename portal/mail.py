@@ -4,11 +4,14 @@
 email_outbox in the caller's transaction. After that transaction commits, the rows it
 queued are delivered over SMTP (or printed to the console in development without
 MAIL_SERVER). A failed delivery stays queued with exponential backoff; ``flask outbox
-deliver`` retries due rows by hand.
+deliver`` retries due rows by hand (``--now``: every queued row, backoff or not, once an
+outage is over). Failures go to the application log (the ``portal.mail`` logger), never to
+a bare standard error.
 """
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 import sys
@@ -23,6 +26,11 @@ from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.models import EmailOutbox
+from portal.text import fit
+
+log = logging.getLogger(__name__)
+
+SUBJECT_MAX = EmailOutbox.subject.type.length
 
 MAX_ATTEMPTS = 8
 _PENDING_KEY = "portal_outbox_pending"
@@ -39,7 +47,9 @@ def queue(
     with force_locale(locale):
         body_text = render_template(f"email/{template}.txt", **context)
         body_html = render_template(f"email/{template}.html", **context)
-        subject_text = str(subject)
+        # Built from names people chose (two of 120 characters for an invitation): it
+        # fits email_outbox.subject by construction.
+        subject_text = fit(" ".join(str(subject).split()), SUBJECT_MAX)
     row = EmailOutbox(
         to_address=to,
         subject=subject_text,
@@ -96,15 +106,18 @@ def _send(messages: list[EmailMessage]) -> None:
             smtp.send_message(msg)
 
 
-def deliver(ids: list[int] | None = None, *, limit: int = 100) -> tuple[int, int]:
-    """Deliver queued emails that are due (or exactly ``ids``). Returns (sent, failed).
+def deliver(
+    ids: list[int] | None = None, *, limit: int = 100, now_all: bool = False
+) -> tuple[int, int]:
+    """Deliver queued emails that are due (or exactly ``ids``; ``now_all``: every queued
+    email, whatever its backoff says). Returns (sent, failed).
 
     Rows are locked with SKIP LOCKED, so two deliverers never send the same email."""
     now = datetime.now(UTC)
     stmt = select(EmailOutbox).where(EmailOutbox.status == "queued")
     if ids is not None:
         stmt = stmt.where(EmailOutbox.id.in_(ids))
-    else:
+    elif not now_all:
         stmt = stmt.where(EmailOutbox.next_attempt_at <= now)
     stmt = stmt.order_by(EmailOutbox.next_attempt_at).limit(limit).with_for_update(skip_locked=True)
     rows = db.session.scalars(stmt).all()
@@ -123,11 +136,14 @@ def deliver(ids: list[int] | None = None, *, limit: int = 100) -> tuple[int, int
                 row.status = "failed"
             else:
                 row.next_attempt_at = now + backoff(row.attempts)
-            current_app.logger.warning(
-                "email %s to %s not delivered (attempt %s): %s",
+            log.warning(
+                "email %s (%s) to %s not delivered, attempt %s of %s%s: %s",
                 row.id,
+                row.template,
                 row.to_address,
                 row.attempts,
+                MAX_ATTEMPTS,
+                "; given up" if row.status == "failed" else f"; next try at {row.next_attempt_at}",
                 row.last_error,
             )
         else:
@@ -169,7 +185,7 @@ def _deliver_ids(app: Flask, ids: list[int]) -> None:
         try:
             deliver(ids)
         except Exception:  # noqa: BLE001 - delivery must never break the caller
-            app.logger.exception("outbox delivery after commit failed; rows stay queued")
+            log.exception("outbox delivery after commit failed; rows %s stay queued", ids)
             db.session.rollback()
 
 

@@ -58,6 +58,13 @@ MANAGEABLE_ROLES: dict[Role, frozenset[Role]] = {
 STAFF_ONLY = _l("This area is for PrimeCloud staff.")
 
 
+class StaffOnly(NotAllowed):
+    """A customer in /admin: the 403 page says the area is for staff (not that their role
+    in an organization lacks a permission)."""
+
+    title = _l("For PrimeCloud staff only")
+
+
 def allows(role: str | Role | None, permission: Permission | str) -> bool:
     if role is None:
         return False
@@ -105,7 +112,7 @@ def is_platform_admin(user: User | None) -> bool:
 def require_platform_admin(user: User | None) -> None:
     """Platform admins only; a customer gets a 403 that says the area is for staff."""
     if not is_platform_admin(user):
-        raise NotAllowed(str(STAFF_ONLY))
+        raise StaffOnly(str(STAFF_ONLY))
 
 
 # ---------------------------------------------------------------------- an account ---

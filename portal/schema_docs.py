@@ -22,6 +22,11 @@ DESCRIPTIONS = {
     "users": "A person who can log in. The email is unique case-insensitively (a unique "
     "index on lower(email)); only an argon2 hash of the password is stored. "
     "session_version is bumped on password changes to log out other sessions.",
+    "user_sessions": "A signed-in browser (a server-side session): only the SHA-256 of the "
+    "random id its cookies hold is stored (unique: every request finds its session by it). "
+    'Deleted on logout, on "log out" from /sessions and on a password reset, so a copied '
+    "cookie stops working; deleted with its user. last_seen_at is written at most once a "
+    "minute.",
     "password_resets": "A single-use password-reset token: only its SHA-256 is stored; "
     "used_at marks it spent. Deleted with its user.",
     "email_outbox": "An email written in the same transaction as the change that causes "

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from flask import Flask, g, request
-from flask_babel import format_currency, format_datetime, format_decimal, get_locale
+from flask_babel import (
+    format_currency,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    get_timezone,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -18,6 +24,13 @@ def format_cnpj(value: str | None) -> str:
     if not value or len(value) != 14:
         return value or ""
     return f"{value[:2]}.{value[2:5]}.{value[5:8]}/{value[8:12]}-{value[12:]}"
+
+
+def timezone_name() -> str:
+    """The IANA name of the reader's time zone ("America/Sao_Paulo"), which pages name
+    wherever they say "times are in your time zone"."""
+    tz = get_timezone()
+    return getattr(tz, "key", None) or getattr(tz, "zone", None) or str(tz)
 
 
 def nav_accounts() -> list:
@@ -60,4 +73,5 @@ def init_app(app: Flask) -> None:
             "html_lang": locale.replace("_", "-"),
             "languages": LANGUAGE_NAMES,
             "current_path": request.full_path.rstrip("?") if request else "/",
+            "current_timezone": timezone_name(),
         }

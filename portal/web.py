@@ -17,6 +17,7 @@ A route is: parse → service → respond through one of these.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -99,6 +100,34 @@ def ask(question: str, back: str):
     return render_template(
         "confirm.html", question=question, action=request.path, back=back, carry=carry
     )
+
+
+def after_response(work: Callable[[], Any]) -> None:
+    """Run ``work()`` once the response has been sent, in a copy of this request's context
+    (``url_for``, the language) and in a transaction of its own: committed when it returns,
+    rolled back (and logged) if it raises; the emails it queued are delivered after that
+    commit. For work whose duration must not show in the response: "forgot password" does
+    the same (nothing) for a known and an unknown address while the person waits."""
+    from flask import after_this_request, copy_current_request_context
+
+    from portal import mail
+
+    def run():
+        try:
+            work()
+            db.session.commit()
+        except Exception:  # noqa: BLE001 - the response is gone; the log is all that is left
+            db.session.rollback()
+            logging.getLogger("portal.web").exception("work after the response failed")
+            return
+        mail.deliver_committed()
+
+    job = copy_current_request_context(run)
+
+    @after_this_request
+    def _schedule(response):
+        response.call_on_close(job)
+        return response
 
 
 def flash_success(message: str) -> None:

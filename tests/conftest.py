@@ -283,12 +283,19 @@ def runner(app):
 
 
 @pytest.fixture
-def login(client):
-    """Log ``user`` in by writing Flask-Login's session keys (no form round-trip)."""
+def login(app, client):
+    """Log ``user`` in without the form: a server-side session (portal.sessions) and its id
+    in Flask-Login's session keys, as a real login leaves them. ``remember=True`` also
+    sets the remember-me cookie's value in ``user.session_token``."""
 
-    def do_login(user):
+    def do_login(user, remember: bool = False):
+        from portal.sessions import services as sessions
+
+        with app.test_request_context():
+            sessions.start(user, remember=remember, ip="127.0.0.1", user_agent="pytest")
+            db.session.commit()
         with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = user.session_token
             session["_fresh"] = True
         return user
 

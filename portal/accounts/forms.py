@@ -19,7 +19,9 @@ def _valid_cnpj(form, field) -> None:
 
 
 def _strip(value):
-    return " ".join(value.split()) if isinstance(value, str) else value
+    # Only the ends: the service (portal.text.name_like) normalizes the rest, and refuses
+    # what must not be in a name (a line separator must not become a space here first).
+    return value.strip() if isinstance(value, str) else value
 
 
 class AccountForm(FlaskForm):

@@ -1,19 +1,28 @@
-"""Readable, translated names for roles and account statuses (templates and emails use them
-through the ``role_label`` / ``account_status_label`` globals the accounts blueprint adds)."""
+"""Readable, translated names for roles and account statuses (templates, emails,
+notifications and the audit log use them; templates through the ``role_label`` /
+``account_status_label`` globals the accounts blueprint adds). Quota resources are named in
+``portal.quotas.labels``.
+
+Each label has a message context ("role", "account status"...): the same English word can
+need another Portuguese one elsewhere ("Admin" the role is "Administrador(a)", the admin
+area is "Administração"; an account is "Ativa", a key "Ativa", a request "Aprovado"). In
+pt-BR a role reads well inside a sentence: "agora é Administrador(a)"."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from portal.models import AccountStatus, Role
 
 ROLE_LABELS = {
-    Role.OWNER: _l("Owner"),
-    Role.ADMIN: _l("Admin"),
-    Role.MEMBER: _l("Member"),
-    Role.BILLING: _l("Billing"),
-    Role.VIEWER: _l("Viewer"),
+    Role.OWNER: lazy_pgettext("role", "Owner"),
+    Role.ADMIN: lazy_pgettext("role", "Admin"),
+    Role.MEMBER: lazy_pgettext("role", "Member"),
+    Role.BILLING: lazy_pgettext("role", "Billing"),
+    Role.VIEWER: lazy_pgettext("role", "Viewer"),
 }
+
 
 ROLE_DESCRIPTIONS = {
     Role.OWNER: _l("Everything, including managing other owners."),
@@ -24,10 +33,10 @@ ROLE_DESCRIPTIONS = {
 }
 
 STATUS_LABELS = {
-    AccountStatus.PENDING: _l("Pending review"),
-    AccountStatus.APPROVED: _l("Approved"),
-    AccountStatus.ACTIVE: _l("Active"),
-    AccountStatus.SUSPENDED: _l("Suspended"),
+    AccountStatus.PENDING: lazy_pgettext("account status", "Pending review"),
+    AccountStatus.APPROVED: lazy_pgettext("account status", "Approved"),
+    AccountStatus.ACTIVE: lazy_pgettext("account status", "Active"),
+    AccountStatus.SUSPENDED: lazy_pgettext("account status", "Suspended"),
 }
 
 STATUS_EXPLANATIONS = {

@@ -11,6 +11,7 @@ from portal.accounts import labels, services
 from portal.accounts.forms import AccountForm, CNPJForm
 from portal.errors import Invalid
 from portal.extensions import db
+from portal.quotas import labels as quota_labels
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
@@ -23,6 +24,7 @@ def label_helpers():
         "role_description": labels.role_description,
         "account_status_label": labels.account_status_label,
         "account_status_explanation": labels.account_status_explanation,
+        "resource_label": quota_labels.resource_label,
         "format_decimal": format_decimal,
         "read_only_reason": services.read_only_reason,
     }

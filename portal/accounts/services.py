@@ -11,7 +11,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 
-from portal import clock, cnpj, events
+from portal import clock, cnpj, events, text
 from portal.audit import Action
 from portal.errors import Invalid, insert_unique
 from portal.extensions import db
@@ -93,7 +93,7 @@ def check_cnpj(value: str | None) -> str:
 
 def create_account(user: User, name: str, cnpj_value: str, *, ip: str | None = None) -> Account:
     """A new organization, pending review, with ``user`` as its owner."""
-    name = " ".join((name or "").split())
+    name = text.name_like(name, "name")
     if not 2 <= len(name) <= 120:
         raise Invalid(str(NAME_LENGTH), field="name")
     number = check_cnpj(cnpj_value)

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from portal import events, links, states
+from portal import events, links, states, text
 from portal.accounts.services import set_status
 from portal.audit import Action
 from portal.audit_log import services as audit_services
@@ -248,8 +248,8 @@ def change_status(
     if not states.ACCOUNT.allows(action, account.status):
         raise Invalid(_refusal(account, action), field="status")
     target = states.ACCOUNT.target(action)
-    reason = (reason or "").strip()
     if action == "suspend":
+        reason = text.name_like(reason, "reason", multiline=True)
         if not reason:
             raise Invalid(gettext("Give the reason for the suspension."), field="reason")
         if len(reason) > REASON_MAX:

@@ -7,9 +7,10 @@ Every member of :class:`portal.audit.Action` has both (a unit test checks it).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 
 from portal.audit import Action
@@ -21,6 +22,9 @@ LABELS = {
     A.USER_LOGGED_IN: _l("Logged in"),
     A.USER_LOGIN_FAILED: _l("Login failed"),
     A.USER_LOGGED_OUT: _l("Logged out"),
+    A.USER_SESSION_REVOKED: _l("Session ended"),
+    A.USER_OTHER_SESSIONS_REVOKED: _l("Logged out everywhere else"),
+    A.USER_PROFILE_UPDATED: _l("Profile updated"),
     A.USER_PASSWORD_RESET_REQUESTED: _l("Password reset requested"),
     A.USER_PASSWORD_RESET: _l("Password reset"),
     A.USER_LOCALE_CHANGED: _l("Language changed"),
@@ -59,6 +63,9 @@ SENTENCES = {
     A.USER_LOGGED_IN: _l("Logged in."),
     A.USER_LOGIN_FAILED: _l("A login attempt failed for %(target)s."),
     A.USER_LOGGED_OUT: _l("Logged out."),
+    A.USER_SESSION_REVOKED: _l("Ended one of the sessions of %(target)s."),
+    A.USER_OTHER_SESSIONS_REVOKED: _l("Ended every other session of %(target)s."),
+    A.USER_PROFILE_UPDATED: _l("Updated the profile of %(target)s."),
     A.USER_PASSWORD_RESET_REQUESTED: _l("Requested a password reset for %(target)s."),
     A.USER_PASSWORD_RESET: _l("Reset the password of %(target)s."),
     A.USER_LOCALE_CHANGED: _l("Changed the interface language."),
@@ -91,6 +98,97 @@ SENTENCES = {
     A.QUOTA_APPROVED: _l("Approved the quota request %(target)s."),
     A.QUOTA_REJECTED: _l("Rejected the quota request %(target)s."),
 }
+
+
+# ------------------------------------------------------------------------ details ---
+# An audit row's details are stored as the code wrote them (keys, codes, raw numbers), so
+# they stay exact for the CSV export; the page shows them as a person reads them: a label
+# for each key, and roles, states, resources, languages and CNPJs translated or formatted.
+DETAIL_LABELS = {
+    "from": lazy_pgettext("state change", "From"),
+    "to": lazy_pgettext("state change", "To"),
+    "reason": _l("Reason"),
+    "role": _l("Role"),
+    "old_role": _l("Previous role"),
+    "new_role": _l("New role"),
+    "email": _l("Email"),
+    "name": _l("Name"),
+    "cnpj": _l("CNPJ"),
+    "invitation_id": _l("Invitation"),
+    "sent_count": _l("Times sent"),
+    "source": _l("How"),
+    "old": _l("Before"),
+    "new": _l("After"),
+    "locale": _l("Language"),
+    "timezone": _l("Time zone"),
+    "count": _l("How many"),
+    "device": _l("Browser"),
+    "session_ip": _l("IP address of the session"),
+    "sessions_ended": _l("Sessions ended"),
+    "resource": _l("Resource"),
+    "requested_value": _l("Requested"),
+    "status": _l("Status"),
+}
+
+SOURCES = {
+    "signup": _l("the sign-up form"),
+    "cli": _l("the command line"),
+    "invitation": _l("an invitation"),
+    "seed": _l("the demo data"),
+}
+
+
+# Reasons the code writes (stored as written, shown translated).
+REASONS = {
+    "expired, replaced by a new invitation": _l("It had expired; a new invitation replaced it."),
+}
+
+
+def _detail_value(action: str, key: str, value: Any) -> str:
+    from portal.accounts.labels import ROLE_LABELS, STATUS_LABELS
+    from portal.i18n import LANGUAGE_NAMES
+    from portal.quotas.labels import RESOURCE_LABELS
+    from portal.templating import format_cnpj
+
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, str):
+        if key in ("role", "old_role", "new_role") and value in ROLE_LABELS:
+            return str(ROLE_LABELS[value])
+        if key in ("from", "to", "status") and action == A.ACCOUNT_STATUS_CHANGED:
+            return str(STATUS_LABELS.get(value, value))
+        if key == "resource" and value in RESOURCE_LABELS:
+            return str(RESOURCE_LABELS[value])
+        if key in ("locale", "old", "new") and value in LANGUAGE_NAMES:
+            return LANGUAGE_NAMES[value]
+        if key == "cnpj":
+            return format_cnpj(value)
+        if key == "source" and value in SOURCES:
+            return str(SOURCES[value])
+        if key == "reason" and value in REASONS:
+            return str(REASONS[value])
+        return value
+    if key.endswith("_id") and isinstance(value, int):
+        return f"#{value}"
+    if isinstance(value, int | float):
+        from flask_babel import format_decimal
+
+        return format_decimal(value)
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def detail_key_label(key: str) -> str:
+    label = DETAIL_LABELS.get(key)
+    return str(label) if label is not None else key.replace("_", " ").capitalize()
+
+
+def detail_items(action: str, details: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The details as (label, value) pairs a person reads, in the reader's language."""
+    order = list(DETAIL_LABELS)
+    keys = sorted((details or {}), key=lambda k: (order.index(k) if k in order else 99, k))
+    return [(detail_key_label(k), _detail_value(action, k, details[k])) for k in keys]
 
 
 def label(action: str) -> str:

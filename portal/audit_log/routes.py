@@ -9,13 +9,14 @@ are plain GET requests. Reading writes nothing, not even an audit row.
 from __future__ import annotations
 
 from flask import Blueprint, Response, request, stream_with_context, url_for
-from flask_babel import get_timezone, gettext
+from flask_babel import gettext
 from flask_login import login_required
 
 from portal import clock, web
 from portal.audit_log import export, services
 from portal.audit_log.forms import AccountAuditFilterForm, AdminAuditFilterForm
 from portal.permissions import require_platform_admin
+from portal.templating import timezone_name
 
 bp = Blueprint("audit_log", __name__)
 
@@ -24,8 +25,7 @@ PARTIAL = "audit/_log.html"
 
 
 def _tz_name() -> str:
-    tz = get_timezone()
-    return getattr(tz, "zone", None) or getattr(tz, "key", None) or str(tz)
+    return timezone_name()
 
 
 def _page_size() -> int:
@@ -49,7 +49,10 @@ def _render(kind: str, form, page, list_url: str, csv_url: str, **extra):
 
 def _csv(entries, filename: str) -> Response:
     response = Response(
-        stream_with_context(export.generate(entries)), mimetype="text/csv; charset=utf-8"
+        # content_type, not mimetype: werkzeug appends "; charset=utf-8" to a text/*
+        # mimetype, which already says it.
+        stream_with_context(export.generate(entries)),
+        content_type="text/csv; charset=utf-8",
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"

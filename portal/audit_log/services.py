@@ -12,7 +12,6 @@ Reading is not a change: nothing here writes an audit row.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -255,15 +254,8 @@ class Entry:
         return links.path("admin.organization", account_id=self.account_id)
 
     def detail_items(self) -> list[tuple[str, str]]:
-        """The details as compact ``key: value`` pairs."""
-        items = []
-        for key, value in sorted(self.details.items()):
-            if isinstance(value, str):
-                text = value
-            else:
-                text = json.dumps(value, ensure_ascii=False, separators=(",", ": "))
-            items.append((str(key), text))
-        return items
+        """The details as a person reads them: (label, value) pairs, translated."""
+        return messages.detail_items(self.action, self.details)
 
 
 # Where each kind of target is shown, from the entry (paths through portal.links). A domain

@@ -25,7 +25,8 @@ from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, 
 from portal.errors import Invalid
 from portal.extensions import db, limiter
 from portal.main.routes import safe_next
-from portal.users import services as users
+from portal.permissions import is_platform_admin
+from portal.sessions import services as sessions
 
 bp = Blueprint("auth", __name__)
 
@@ -103,11 +104,24 @@ def _next_url(form=None) -> str:
 
 
 def _log_in(user, remember: bool = False) -> None:
-    """Log ``user`` in on a new session (no session fixation)."""
+    """Log ``user`` in on a new session (no session fixation): a new server-side session
+    (portal.sessions) and a cookie session that keeps nothing but KEPT_ON_LOGIN."""
     kept = {key: session[key] for key in KEPT_ON_LOGIN if key in session}
     session.clear()
     session.update(kept)
+    sessions.start(
+        user, remember=remember, ip=web.client_ip(), user_agent=request.user_agent.string
+    )
+    db.session.commit()
     login_user(user, remember=remember)
+
+
+def _home(user) -> str:
+    """Where a login without ``next`` leads: staff to /admin/, customers to their
+    organization (``/`` decides which)."""
+    if is_platform_admin(user):
+        return url_for("admin.index")
+    return url_for("main.index")
 
 
 # ---------------------------------------------------------------------------- signup ---
@@ -176,7 +190,7 @@ def login():
         db.session.commit()  # the audit row of a failure is kept too
         if user is not None:
             _log_in(user, remember=form.remember.data)
-            return redirect(safe_next(form.next.data, url_for("main.index")))
+            return redirect(safe_next(form.next.data, _home(user)))
         form.form_errors.append(str(services.LOGIN_FAILED))
         form.password.data = ""
     status = 422 if form.errors or form.form_errors else 200
@@ -187,7 +201,7 @@ def login():
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
-        users.record_logout(web.actor(), ip=web.client_ip())
+        sessions.end(web.actor(), ip=web.client_ip())
         db.session.commit()
         logout_user()
     flash(gettext("You have been logged out."), "info")
@@ -204,12 +218,17 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(
-            form.email.data,
-            lambda token: url_for("auth.reset_password", token=token, _external=True),
-            ip=web.client_ip(),
+        email, ip = form.email.data, web.client_ip()
+        # Looking the address up, the token, the audit row and the email all happen after
+        # the response is sent: while the person waits, a known and an unknown address
+        # cost exactly the same (no query at all), so timing reveals nothing.
+        web.after_response(
+            lambda: services.request_password_reset(
+                email,
+                lambda token: url_for("auth.reset_password", token=token, _external=True),
+                ip=ip,
+            )
         )
-        db.session.commit()
         # The same answer whether or not the address has an account.
         flash(
             gettext(

@@ -19,6 +19,7 @@ from portal.audit import Action
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import PasswordReset, User
+from portal.sessions import services as sessions
 from portal.users import services as users
 
 RESET_LIFETIME = timedelta(hours=1)
@@ -117,7 +118,7 @@ def find_reset(token: str, *, lock: bool = False) -> PasswordReset:
 
 def reset_password(token: str, password: str, *, ip: str | None = None) -> User:
     """Set a new password through a reset link. The token works once; the user's other
-    unused tokens stop working; every other session and remember-me cookie is logged out;
+    unused tokens stop working; every session (remember-me cookies included) ends;
     the email counts as verified (the link was sent to it)."""
     reset = find_reset(token, lock=True)
     user = db.session.get(User, reset.user_id, with_for_update=True)
@@ -135,5 +136,6 @@ def reset_password(token: str, password: str, *, ip: str | None = None) -> User:
     )
     if user.email_verified_at is None:
         user.email_verified_at = now
-    events.emit(user, Action.USER_PASSWORD_RESET, user, ip=ip)
+    ended = sessions.end_all(user)
+    events.emit(user, Action.USER_PASSWORD_RESET, user, ip=ip, details={"sessions_ended": ended})
     return user

@@ -40,6 +40,12 @@ def healthz():
     return jsonify(status="ok", database="ok"), 200
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask every site for /favicon.ico (pages also link it from static/)."""
+    return current_app.send_static_file("favicon.ico")
+
+
 @bp.post("/language")
 def set_language():
     from portal.users import services as user_services

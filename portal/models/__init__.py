@@ -23,6 +23,7 @@ from portal.models.billing import (
 from portal.models.notifications import Notification
 from portal.models.outbox import EmailOutbox
 from portal.models.quotas import QUOTA_RESOURCES, QuotaRequest
+from portal.models.sessions import UserSession
 from portal.models.storage import BUCKET_NAME_PATTERN, AccessKey, Bucket, KeyStatus, Versioning
 from portal.models.users import PasswordReset, User
 
@@ -53,5 +54,6 @@ __all__ = [
     "Subscription",
     "UsageRecord",
     "User",
+    "UserSession",
     "Versioning",
 ]

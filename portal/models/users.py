@@ -43,7 +43,7 @@ class User(UserMixin, db.Model):
         String(64), nullable=False, server_default="America/Sao_Paulo", default="America/Sao_Paulo"
     )
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Bumped on password change and reset: invalidates remember-me cookies and old tokens.
+    # Bumped on password change and reset: every session started before it stops working.
     session_version: Mapped[int] = mapped_column(
         BigInteger, nullable=False, server_default=text("1"), default=1
     )
@@ -54,10 +54,17 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
 
+    # Not columns: the session this request runs in (portal.sessions.services sets them when
+    # it starts or loads one). Flask-Login stores get_id() in the session cookie and the
+    # remember-me cookie: the session's random id, never the user's id, so ending the
+    # session server-side ends every copy of those cookies.
+    session_token = None
+    login_session = None
+
     def get_id(self) -> str:
-        # Flask-Login stores this in the session and the remember cookie; changing the
-        # password bumps session_version, which logs out every other session.
-        return f"{self.id}:{self.session_version}"
+        if not self.session_token:
+            raise RuntimeError("log a person in through portal.sessions.services.start()")
+        return self.session_token
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

@@ -60,6 +60,7 @@ from portal.models import (
 )
 from portal.models.base import Base
 from portal.notifications import services as notifications
+from portal.sessions import services as sessions
 from portal.users import services as users
 
 DEMO_IP = "200.160.2.3"  # where the demo's people click from
@@ -225,6 +226,17 @@ def log_in(email: str, password: str, *, when: datetime) -> User:
     if user is None:
         raise ValueError(f"the demo login of {email} failed")
     return user
+
+
+def device_session(
+    user: User, *, user_agent: str, ip: str, started: datetime, last_seen: datetime
+) -> None:
+    """``user`` is logged in on another device (what /sessions lists), through the sessions
+    service. The random id that device would hold is not kept: nobody can use it."""
+    with at(started):
+        sessions.start(user, remember=True, ip=ip, user_agent=user_agent)
+    user.login_session.last_seen_at = last_seen
+    db.session.flush()
 
 
 def open_organization(user: User, account: Account, *, when: datetime) -> None:

@@ -68,6 +68,22 @@ TEAMS = {
         ("helena", "billing", "fernanda", 27),
     ],
 }
+# Ana's other devices: (browser, address, last seen so many days ago).
+DEVICES = (
+    (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+        "177.38.10.24",
+        1,
+    ),
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like "
+        "Gecko) Chrome/126.0 Safari/537.36",
+        "200.150.1.77",
+        3,
+    ),
+)
+
 PEOPLE = {  # besides Ana and the staff login; email: <key>@example.com.br
     "bruno": "Bruno Lima",
     "carla": "Carla Mendes",
@@ -256,6 +272,12 @@ def seed_demo() -> None:
         b.read_notifications(estrela, before=days_ago(26), after=READ_AFTER)
 
     if ana_is_new and acme:
-        # Ana's last visit: she logged in yesterday and opened her company.
+        # Ana's last visit: she logged in yesterday and opened her company. She is also
+        # logged in on her phone and on another computer (what /sessions lists).
         b.log_in(OWNER_EMAIL, OWNER_PASSWORD, when=days_ago(1))
         b.open_organization(ana, acme, when=days_ago(1))
+        for agent, ip, days in DEVICES:
+            seen = days_ago(days)
+            b.device_session(
+                ana, user_agent=agent, ip=ip, started=seen - timedelta(hours=2), last_seen=seen
+            )

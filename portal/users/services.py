@@ -7,7 +7,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from portal import clock, events
+from portal import clock, events, text
 from portal.audit import Action
 from portal.errors import Invalid, insert_unique
 from portal.events import Target
@@ -47,17 +47,12 @@ def find_by_email(email: str) -> User | None:
     )
 
 
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: "<id>:<session_version>"; a stale version logs the session out."""
-    try:
-        raw_id, raw_version = user_id.split(":", 1)
-        uid, version = int(raw_id), int(raw_version)
-    except ValueError:
-        return None
-    user = db.session.get(User, uid)
-    if user is None or user.session_version != version:
-        return None
-    return user
+def load_user(session_id: str) -> User | None:
+    """Flask-Login's loader: the cookie holds a server-side session's random id, and only a
+    live session of the current password opens (portal.sessions.services.load)."""
+    from portal.sessions import services as sessions
+
+    return sessions.load(session_id)
 
 
 def set_locale(user: User, locale: str, *, ip: str | None = None) -> None:
@@ -73,6 +68,7 @@ def set_locale(user: User, locale: str, *, ip: str | None = None) -> None:
 
 
 # ----------------------------------------------------------------- creating people ---
+NAME_MAX = 120  # users.name
 NAME_LENGTH = _l("Enter your name (at most 120 characters).")
 EMAIL_INVALID = _l("Enter a valid email address.")
 EMAIL_TAKEN = _l("An account with this email already exists. Log in or reset your password.")
@@ -177,8 +173,8 @@ def create_user(
     sign-up that wins the race becomes the same field error); the password meets the policy.
     Records ``user.signed_up``; the caller commits."""
     email = _check_email(email)
-    name = " ".join((name or "").split())
-    if not 1 <= len(name) <= 120:
+    name = text.name_like(name, "name")
+    if not 1 <= len(name) <= NAME_MAX:
         raise Invalid(str(NAME_LENGTH), field="name")
     if find_by_email(email) is not None:
         raise Invalid(str(EMAIL_TAKEN), field="email")
@@ -229,13 +225,44 @@ def record_failed_login(email: str, *, ip: str | None = None) -> None:
     events.emit(None, Action.USER_LOGIN_FAILED, target, ip=ip)
 
 
-def record_logout(user: User, *, ip: str | None = None) -> None:
-    events.emit(user, Action.USER_LOGGED_OUT, user, ip=ip)
-
-
 def set_password(user: User, password: str) -> None:
-    """Change ``user``'s password; bumping session_version logs out every other session and
-    remember-me cookie (their Flask-Login id no longer matches)."""
+    """Change ``user``'s password; bumping session_version ends every session started with
+    the old one (portal.sessions.services.load compares it), remember-me cookies included."""
     check_new_password(password, user.email)
     user.password_hash = hash_password(password)
     user.session_version = user.session_version + 1
+
+
+# ---------------------------------------------------------------------- the profile ---
+TIMEZONE_UNKNOWN = _l("Choose a time zone from the list.")
+LANGUAGE_UNKNOWN = _l("Choose a language from the list.")
+
+
+def update_profile(
+    user: User,
+    *,
+    name: str,
+    locale: str,
+    timezone: str,
+    languages: list[str] | tuple[str, ...],
+    ip: str | None = None,
+) -> list[str]:
+    """Change the person's name, language and time zone; returns the fields that changed
+    (an audit row names them, when any did)."""
+    from portal.users.timezones import is_known
+
+    name = text.name_like(name, "name")
+    if not 1 <= len(name) <= NAME_MAX:
+        raise Invalid(str(NAME_LENGTH), field="name")
+    if locale not in languages:
+        raise Invalid(str(LANGUAGE_UNKNOWN), field="locale")
+    if not is_known(timezone):
+        raise Invalid(str(TIMEZONE_UNKNOWN), field="timezone")
+    changes = {}
+    for field, value in (("name", name), ("locale", locale), ("timezone", timezone)):
+        if getattr(user, field) != value:
+            changes[field] = value
+            setattr(user, field, value)
+    if changes:
+        events.emit(user, Action.USER_PROFILE_UPDATED, user, ip=ip, details=changes)
+    return list(changes)

@@ -83,6 +83,11 @@ SIGNED_IN_ROUTES = [
     Route("post", "/notifications/read-all", signed_in=302),
     Route("post", "/notifications/{notification}/read", signed_in=302),
     Route("post", "/invitations/{token}", signed_in=302),
+    Route("get", "/sessions", signed_in=200),
+    Route("post", "/sessions/{session}/revoke", signed_in=302),
+    Route("post", "/sessions/revoke-others", signed_in=302),
+    Route("get", "/profile", signed_in=200),
+    Route("post", "/profile", signed_in=302),
 ]
 
 # Routes anyone may open (they have tests of their own).
@@ -101,6 +106,7 @@ PUBLIC_ROUTES = {
     ("post", "/password/reset/{token}"),
     ("get", "/invitations/{token}"),
     ("get", "/static/{filename}"),
+    ("get", "/favicon.ico"),
 }
 
 STAFF_ONLY = "This area is for PrimeCloud staff."
@@ -121,6 +127,8 @@ def form(csrf_token) -> dict:
         "resource": "buckets",
         "value": "25",
         "review_note": "Granted for the projects you described.",
+        "locale": "en",
+        "timezone": "America/Sao_Paulo",
     }
 
 
@@ -245,10 +253,17 @@ def test_a_platform_admin_gets_the_staff_area(client, login, csrf_token, dbs, ro
 
 # --------------------------------------------------------- the signed-in person ---
 def own_ids(person) -> dict:
-    """The person's own objects: a notification, an invitation sent to them."""
+    """The person's own objects: a notification, an invitation sent to them, a session of
+    theirs on another device."""
     notification = factories.NotificationFactory(user=person)
     invitation, token = factories.InvitationFactory.with_token(email=person.email.lower())
-    return {"notification": notification.id, "token": token, "invitation": invitation.id}
+    other = factories.UserSessionFactory(user=person)
+    return {
+        "notification": notification.id,
+        "token": token,
+        "invitation": invitation.id,
+        "session": other.id,
+    }
 
 
 @pytest.mark.parametrize("route", SIGNED_IN_ROUTES, ids=label)

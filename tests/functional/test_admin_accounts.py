@@ -89,7 +89,7 @@ def test_the_list_shows_status_cnpj_date_and_member_count(client, admin, dbs):
     assert f"{cnpj[:2]}.{cnpj[2:5]}.{cnpj[5:8]}/{cnpj[8:12]}-{cnpj[12:]}" in html
     row = re.search(rf'<tr id="account-{account.id}">.*?</tr>', html, re.S).group(0)
     assert "status-active" in row
-    assert re.search(r"<td>3</td>", row)  # the owner and two members
+    assert re.search(r"<td[^>]*>3</td>", row)  # the owner and two members
     assert "<time datetime=" in row
     # Only the moves DOMAIN.md allows from 'active'.
     assert f"/{account.id}/suspend" in row
@@ -257,7 +257,7 @@ def test_htmx_swaps_the_row(client, admin, csrf_token, dbs):
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith(f'<tr id="account-{account.id}">')
     assert "<html" not in html
-    assert "status-approved" in html and "<td>2</td>" in html
+    assert "status-approved" in html and re.search(r"<td[^>]*>2</td>", html)
     assert f"/{account.id}/activate" in html and f"/{account.id}/suspend" in html
     assert f"/{account.id}/approve" not in html
 

@@ -68,7 +68,8 @@ def test_an_entry_says_when_who_what_on_what_from_where_and_details(client, logi
     assert f'<a href="/accounts/{account.id}/members">maria@example.com</a>' in html
     assert "Olga Owner" in html and ">system<" in html
     assert "198.51.100.4" in html
-    assert "new_role: <code>member</code>" in html and "old_role: <code>viewer</code>" in html
+    assert '<span class="muted">New role:</span> Member' in html
+    assert '<span class="muted">Previous role:</span> Viewer' in html
     assert f'datetime="{T0.isoformat()}"' in html
 
 
@@ -393,3 +394,114 @@ def test_the_admin_csv_is_streamed(client, admin, dbs, acme):
     rows = read_csv(response)
     assert rows and all(r["account_id"] == "" for r in rows)
     assert rows[0]["target_label"].startswith("'=")
+
+
+# ------------------------------------------------- details as a person reads them (11) ---
+READABLE = [
+    (
+        Action.ACCOUNT_STATUS_CHANGED,
+        {"from": "pending", "to": "approved"},
+        {
+            "en": ["From:</span> Pending review", "To:</span> Approved"],
+            "pt-BR": ["De:</span> Em análise", "Para:</span> Aprovada"],
+        },
+    ),
+    (
+        Action.MEMBER_ROLE_CHANGED,
+        {"old_role": "admin", "new_role": "viewer"},
+        {
+            "en": ["Previous role:</span> Admin", "New role:</span> Viewer"],
+            "pt-BR": ["Papel anterior:</span> Administrador(a)", "Novo papel:</span> Leitor(a)"],
+        },
+    ),
+    (
+        Action.ACCOUNT_CREATED,
+        {"name": "Acme", "cnpj": "52601815000120"},
+        {"en": ["CNPJ:</span> 52.601.815/0001-20"], "pt-BR": ["CNPJ:</span> 52.601.815/0001-20"]},
+    ),
+    (
+        Action.INVITATION_ACCEPTED,
+        {"invitation_id": 5},
+        {"en": ["Invitation:</span> #5"], "pt-BR": ["Convite:</span> #5"]},
+    ),
+    (
+        Action.QUOTA_REJECTED,
+        {"resource": "storage_gb", "requested_value": 500},
+        {
+            "en": ["Resource:</span> Storage (GB)", "Requested:</span> 500"],
+            "pt-BR": ["Recurso:</span> Armazenamento (GB)", "Pedido:</span> 500"],
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize("language", ["en", "pt-BR"])
+@pytest.mark.parametrize(
+    ("action", "details", "expected"), READABLE, ids=[r[0].value for r in READABLE]
+)
+def test_details_read_as_a_person_reads_them(
+    client, login, dbs, acme, action, details, expected, language
+):
+    account, owner = acme
+    log(account, owner, action=action.value, details=details)
+    owner.locale = None
+    dbs.commit()
+    login(owner)
+    html = client.get(
+        f"/accounts/{account.id}/audit", headers={"Accept-Language": language}
+    ).get_data(as_text=True)
+    for text in expected[language]:
+        assert text in html
+    for raw in ("storage_gb", "new_role", "old_role", "invitation_id", "52601815000120", "pending"):
+        assert raw not in re.search(r'<ul class="details-list">.*?</ul>', html, re.S).group(0)
+
+
+def test_a_login_is_named_by_the_persons_email_every_way(client, csrf_token, dbs):
+    """Logged in, logged out, failed with the right or an unknown address: /admin/audit
+    names the target one way, by email (never "user #1")."""
+    person = factories.UserFactory(email="one.way@example.com")
+    for password in ("wrong password!", factories.PASSWORD):
+        client.post(
+            "/login",
+            data={"email": person.email, "password": password, "csrf_token": csrf_token()},
+        )
+    client.post("/logout", data={"csrf_token": csrf_token()})
+    client.post(
+        "/login",
+        data={"email": "nobody@example.com", "password": "x" * 12, "csrf_token": csrf_token()},
+    )
+    dbs.expire_all()
+    rows = dbs.execute(
+        select(AuditLog.action, AuditLog.target_label).where(AuditLog.action.like("user.%"))
+    ).all()
+    assert sorted(rows) == sorted(
+        [
+            ("user.login_failed", "one.way@example.com"),
+            ("user.logged_in", "one.way@example.com"),
+            ("user.logged_out", "one.way@example.com"),
+            ("user.login_failed", "nobody@example.com"),
+        ]
+    )
+    admin = factories.AdminFactory()
+    from tests.conftest import ClosingClient  # noqa: F401 - same client class
+
+    with client.session_transaction() as session:
+        session.clear()
+    from portal.extensions import db
+    from portal.sessions import services as sessions
+
+    with client.application.test_request_context():
+        sessions.start(admin)
+        db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = admin.session_token
+    html = client.get("/admin/audit", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "user #" not in html
+    assert html.count("one.way@example.com") >= 3
+
+
+def test_the_csv_content_type_says_its_charset_once(client, login, dbs, acme):
+    account, owner = acme
+    login(owner)
+    response = client.get(f"/accounts/{account.id}/audit.csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"

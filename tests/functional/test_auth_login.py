@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.audit import Action
-from portal.models import AuditLog, User
+from portal.models import AuditLog, User, UserSession
+from portal.sessions.services import digest
 from tests import factories
 
 FAILED = "Email or password is incorrect."
@@ -46,7 +47,13 @@ def test_login_success_logs_in_updates_last_login_and_audits(client, csrf_token,
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     with client.session_transaction() as session:
-        assert session["_user_id"] == user.get_id()
+        session_id = session["_user_id"]
+    # The cookie holds a server-side session's random id, never the user's id.
+    assert str(user.id) not in session_id.split(":")
+    assert (
+        dbs.scalar(select(UserSession.user_id).where(UserSession.token_hash == digest(session_id)))
+        == user.id
+    )
     dbs.expire_all()
     assert dbs.get(User, user.id).last_login_at is not None
     row = dbs.scalar(select(AuditLog).where(AuditLog.action == Action.USER_LOGGED_IN))
@@ -74,7 +81,12 @@ def test_remember_cookie_logs_back_in_after_the_session_is_gone(app, client, csr
     # that user, in a new session.
     assert response.status_code == 302 and response.headers["Location"] == "/accounts/new"
     with fresh.session_transaction() as session:
-        assert session["_user_id"] == user.get_id()
+        token = session["_user_id"]
+    # The new session is a server-side session of that user (portal.sessions).
+    with app.test_request_context():
+        from portal.sessions import services as sessions
+
+        assert sessions.load(token).id == user.id
     assert fresh.get("/notifications").status_code == 200
 
 

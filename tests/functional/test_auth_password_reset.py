@@ -293,3 +293,88 @@ def test_reset_invalidates_remember_cookies(app, client, csrf_token, dbs):
     stolen = app.test_client()
     stolen.set_cookie("remember_token", remember)
     assert stolen.get("/").headers["Location"] == "/login"
+
+
+# ------------------------------------------------------------------ timing (item 4) ---
+def _measure(app, client, csrf_token, email, count_queries):
+    """What one "forgot password" request does while the person waits: its SQL statements
+    and template renders up to the response (the response is not closed yet, so the work
+    deferred to after it has not run), then the response is closed."""
+    from flask import template_rendered
+
+    renders: list[str] = []
+
+    def record(sender, template, context, **extra):
+        renders.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        with count_queries() as statements:
+            response = client.post(
+                "/password/forgot",
+                data={"email": email, "csrf_token": csrf_token()},
+                buffered=False,
+            )
+            seen = (
+                len(statements),
+                tuple(renders),
+                response.status_code,
+                response.headers.get("Location"),
+            )
+    finally:
+        template_rendered.disconnect(record, app)
+    response.close()  # now the deferred work runs (as after a real server has sent it)
+    return seen
+
+
+def test_a_known_and_an_unknown_address_cost_the_same_while_the_person_waits(
+    app, client, csrf_token, dbs, count_queries, monkeypatch
+):
+    """30 interleaved requests, known and unknown addresses alternating: every one issues
+    the same statements (none) and renders the same templates (none) before its response;
+    the known address's token, email and audit row are written after the response."""
+    monkeypatch.setitem(app.config, "PASSWORD_FORGOT_LIMIT_PER_IP", "1000 per minute")
+    monkeypatch.setitem(app.config, "PASSWORD_FORGOT_LIMIT_PER_EMAIL", "1000 per minute")
+    known = factories.UserFactory(email="known.timing@example.com")
+    seen = {"known": [], "unknown": []}
+    for n in range(30):
+        kind = "known" if n % 2 == 0 else "unknown"
+        email = known.email if kind == "known" else f"unknown{n}@example.com"
+        seen[kind].append(_measure(app, client, csrf_token, email, count_queries))
+    assert len(seen["known"]) == len(seen["unknown"]) == 15
+    assert set(seen["known"]) == set(seen["unknown"]) == {(0, (), 302, "/password/forgot")}
+    dbs.expire_all()
+    assert (
+        dbs.scalar(
+            select(func.count()).select_from(PasswordReset).where(PasswordReset.user_id == known.id)
+        )
+        == 15
+    )
+    assert (
+        dbs.scalar(
+            select(func.count())
+            .select_from(EmailOutbox)
+            .where(EmailOutbox.to_address == known.email)
+        )
+        == 15
+    )
+
+
+def test_a_failure_after_the_response_is_logged_and_leaves_nothing(
+    app, client, csrf_token, dbs, caplog, monkeypatch
+):
+    from portal.auth import services as auth_services
+
+    factories.UserFactory(email="boom@example.com")
+    before = table_counts(dbs)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("the mail template is broken")
+
+    monkeypatch.setattr(auth_services, "request_password_reset", boom)
+    response = forgot(client, csrf_token, "boom@example.com")
+    assert response.status_code == 302
+    assert table_counts(dbs) == before
+    assert any(
+        r.name == "portal.web" and "after the response" in r.getMessage() for r in caplog.records
+    )

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.audit import Action
-from portal.models import AuditLog, User
+from portal.models import AuditLog, User, UserSession
+from portal.sessions.services import digest
 from tests import factories
 
 GOOD_PASSWORD = "um cavalo correto 42"
@@ -59,7 +60,13 @@ def test_signup_creates_user_logs_in_and_audits(client, csrf_token, dbs):
     audit = dbs.scalar(select(AuditLog).where(AuditLog.action == Action.USER_SIGNED_UP))
     assert audit.actor_id == user.id and audit.account_id is None
     with client.session_transaction() as session:
-        assert session["_user_id"] == user.get_id()
+        session_id = session["_user_id"]
+    # The cookie holds a server-side session's random id, never the user's id.
+    assert str(user.id) not in session_id.split(":")
+    assert (
+        dbs.scalar(select(UserSession.user_id).where(UserSession.token_hash == digest(session_id)))
+        == user.id
+    )
 
 
 def test_signup_records_the_language_in_use(client, csrf_token, dbs):

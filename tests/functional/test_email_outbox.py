@@ -204,3 +204,58 @@ def test_delivery_waits_until_the_response_has_been_sent(client, csrf_token, dbs
     assert mailbox.wait_for(1, timeout=0.3) == []
     response.close()
     assert mailbox.wait_for(1)[0]["To"] == "later@example.com"
+
+
+# ----------------------------------------------------------- outage: log, retry now ---
+def test_a_delivery_failure_goes_to_the_application_log_not_stderr(
+    app, app_ctx, dbs, caplog, capsys, monkeypatch
+):
+    """The failure is a WARNING record of the ``portal.mail`` logger (which the deployment's
+    logging configuration routes), with the row, the attempt and the error; nothing is
+    written to standard error behind the logging configuration's back."""
+    import logging
+
+    from portal.extensions import db
+
+    monkeypatch.setitem(app.config, "MAIL_PORT", _closed_port())
+    row = mail.queue(
+        "panne@example.com", "password_reset", "Assunto", name="Z", link="x", minutes=1
+    )
+    db.session.commit()
+    capsys.readouterr()
+    with caplog.at_level(logging.WARNING, logger="portal"):
+        assert mail.deliver(mail.take_committed()) == (0, 1)
+    records = [r for r in caplog.records if r.name == "portal.mail"]
+    assert len(records) == 1 and records[0].levelno == logging.WARNING
+    message = records[0].getMessage()
+    assert f"email {row.id} (password_reset)" in message
+    assert "attempt 1 of 8" in message and "ConnectionRefusedError" in message
+    assert "not delivered" not in capsys.readouterr().err
+
+
+def test_outbox_deliver_now_retries_every_queued_email_after_an_outage(
+    app, client, csrf_token, dbs, mailbox, runner, monkeypatch
+):
+    """During an outage emails wait with growing backoff; once it is over, ``flask outbox
+    deliver --now`` sends every queued one at once (plain ``deliver`` waits for the backoff)."""
+    for n in range(3):
+        factories.UserFactory(email=f"apagao{n}@example.com")
+    with monkeypatch.context() as m:
+        m.setitem(app.config, "MAIL_PORT", _closed_port())
+        for n in range(3):
+            request_reset(client, csrf_token, f"apagao{n}@example.com")
+    dbs.expire_all()
+    rows = dbs.scalars(select(EmailOutbox).where(EmailOutbox.to_address.like("apagao%"))).all()
+    assert [r.status for r in rows] == ["queued"] * 3
+    assert all(r.next_attempt_at > datetime.now(UTC) for r in rows)
+
+    result = runner.invoke(args=["outbox", "deliver"])
+    assert "sent 0, failed 0" in result.output
+    result = runner.invoke(args=["outbox", "deliver", "--now"])
+    assert result.exit_code == 0, result.output
+    assert "sent 3, failed 0" in result.output
+    assert sorted(m["To"] for m in mailbox.wait_for(3)) == [
+        f"apagao{n}@example.com" for n in range(3)
+    ]
+    dbs.expire_all()
+    assert {dbs.get(EmailOutbox, r.id).status for r in rows} == {"sent"}

@@ -67,3 +67,65 @@ def test_mail_settings_from_environment(monkeypatch, tmp_path):
         587,
         True,
     )
+
+
+# ------------------------------------------------------------------- rate limits ---
+def test_production_refuses_in_memory_rate_limits(monkeypatch, tmp_path):
+    """memory:// counts per worker process: two gunicorn workers would double every limit."""
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    for value in (None, "memory://", "  "):
+        if value is None:
+            monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+        else:
+            monkeypatch.setenv("RATELIMIT_STORAGE_URI", value)
+        with pytest.raises(config.ConfigError, match=r"RATELIMIT_STORAGE_URI.*redis://"):
+            config.from_environment(tmp_path, {"SQLALCHEMY_DATABASE_URI": "postgresql://x@y/z"})
+
+
+def test_production_accepts_redis_and_development_keeps_memory(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    settings = config.from_environment(
+        tmp_path, {"SQLALCHEMY_DATABASE_URI": "postgresql://x@y/z", "SECRET_KEY": "k"}
+    )
+    assert settings["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+    monkeypatch.delenv("PORTAL_ENV")
+    monkeypatch.delenv("FLASK_ENV", raising=False)
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI")
+    settings = config.from_environment(
+        tmp_path, {"SQLALCHEMY_DATABASE_URI": "postgresql://x@y/z", "SECRET_KEY": "k"}
+    )
+    assert settings["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_a_production_start_with_memory_rate_limits_fails_with_the_reason(tmp_path):
+    """The real start (what gunicorn imports) stops with the message, not a traceback
+    somewhere later."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("RATELIMIT_STORAGE_URI", "FLASK_ENV", "DATABASE_URL")
+    }
+    env.update(
+        PORTAL_ENV="production",
+        SECRET_KEY="k" * 40,
+        DATABASE_URL="postgresql://nobody@127.0.0.1:1/x",
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", "import wsgi"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "RATELIMIT_STORAGE_URI is memory://" in result.stderr
+    assert "redis://" in result.stderr

@@ -139,21 +139,32 @@ def test_authenticate(ctx, dbs):
     assert services.authenticate("", "") is None
 
 
-def test_load_user_refuses_a_stale_session_version(ctx, dbs):
-    user = factories.UserFactory()
-    assert services.load_user(user.get_id()).id == user.id
-    assert services.load_user(f"{user.id}:{user.session_version + 1}") is None
-    assert services.load_user("garbage") is None
+def test_load_user_finds_a_live_session_and_refuses_the_rest(ctx, dbs):
+    from portal.sessions import services as sessions
 
-
-def test_set_password_bumps_the_session_version(ctx, dbs):
     user = db.session.get(User, factories.UserFactory().id)
-    old_id = user.get_id()
+    token = sessions.start(user)
+    db.session.commit()
+    assert services.load_user(token).id == user.id
+    # The user's id (the old cookie format) and garbage open nothing.
+    assert services.load_user(f"{user.id}:{user.session_version}") is None
+    assert services.load_user("garbage") is None
+    assert services.load_user("x" * 10_000) is None
+
+
+def test_set_password_ends_the_sessions_of_the_old_password(ctx, dbs):
+    from portal.sessions import services as sessions
+
+    user = db.session.get(User, factories.UserFactory().id)
+    old = sessions.start(user)
+    db.session.commit()
     services.set_password(user, "uma nova senha boa")
     db.session.commit()
-    assert user.get_id() != old_id
-    assert services.load_user(old_id) is None
+    assert services.load_user(old) is None
     assert services.check_password(user, "uma nova senha boa")
+    new = sessions.start(user)
+    db.session.commit()
+    assert services.load_user(new).id == user.id
 
 
 # ------------------------------------------------------------------ password reset ---
