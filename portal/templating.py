@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Flask, g, request
 from flask_babel import format_currency, format_datetime, format_decimal, get_locale
 from flask_login import current_user
@@ -18,6 +20,24 @@ def format_cnpj(value: str | None) -> str:
     if not value or len(value) != 14:
         return value or ""
     return f"{value[:2]}.{value[2:5]}.{value[5:8]}/{value[8:12]}-{value[12:]}"
+
+
+SIZE_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+
+
+def format_size(value: int | None) -> str:
+    """Bytes in human units, in the reader's locale: 1536 → "1,5 KB" (pt-BR). Units of
+    1024, as the storage quota is stated (1 GB = 1024³ bytes)."""
+    if value is None:
+        return ""
+    size = Decimal(int(value))
+    unit = 0
+    while size >= 1024 and unit < len(SIZE_UNITS) - 1:
+        size /= 1024
+        unit += 1
+    if unit == 0:
+        return f"{format_decimal(int(value))} B"
+    return f"{format_decimal(size, '#,##0.#')} {SIZE_UNITS[unit]}"
 
 
 def nav_accounts() -> list:
@@ -46,6 +66,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda v, fmt="medium": format_datetime(v, fmt) if v else ""
     app.jinja_env.filters["money"] = lambda v: format_currency(v, "BRL") if v is not None else ""
     app.jinja_env.filters["cnpj"] = format_cnpj
+    app.jinja_env.filters["filesize"] = format_size
+    app.jinja_env.filters["number"] = lambda v: format_decimal(v) if v is not None else ""
     app.jinja_env.globals["nav_accounts"] = nav_accounts
     app.jinja_env.globals["unread_notifications"] = unread_notifications
     app.jinja_env.globals["can"] = permissions.can

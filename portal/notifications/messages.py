@@ -23,6 +23,13 @@ KIND_MESSAGES = {
     "member.joined": _l("%(member_name)s joined %(account_name)s as %(role)s."),
     "invitation.accepted": _l("%(member_name)s accepted the invitation to %(account_name)s."),
     "account.status_changed": _l("The status of %(account_name)s is now: %(status)s."),
+    "bucket.versioning_enabled": _l(
+        "%(actor_name)s enabled versioning on the bucket %(bucket)s of %(account_name)s."
+    ),
+    "bucket.versioning_suspended": _l(
+        "%(actor_name)s suspended versioning on the bucket %(bucket)s of %(account_name)s."
+    ),
+    "bucket.deleted": _l("%(actor_name)s deleted the bucket %(bucket)s of %(account_name)s."),
 }
 
 
