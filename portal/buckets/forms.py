@@ -23,7 +23,11 @@ class BucketFilterForm(ListForm):
     """The list's search (a name prefix), kept in the URL."""
 
     keyset = ORDER
-    q = StringField(_l("Name starts with"), filters=[_strip], validators=[Optional()])
+    q = StringField(
+        _l("Name starts with"),
+        filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
+        validators=[Optional()],
+    )
 
     def validate_q(self, field) -> None:
         problem = search_problem(field.data)
