@@ -21,8 +21,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask_babel import gettext, ngettext
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext, ngettext, pgettext
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -51,11 +50,16 @@ _IP_SHAPE = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")
 # ix_buckets_account_id_name_c per page (0016). Names are unique within an account.
 ORDER = Keyset(Key(Bucket.name.collate("C"), desc=False, name="name"))
 
-VERSIONING_LABELS = {
-    Versioning.UNVERSIONED: _l("Unversioned"),
-    Versioning.ENABLED: _l("Enabled"),
-    Versioning.SUSPENDED: _l("Suspended"),
-}
+
+def _versioning_labels() -> dict[str, str]:
+    # A context of its own: "Suspended" of versioning is not the organization's (the
+    # genders differ in Portuguese), nor "Enabled" a rule's.
+    return {
+        Versioning.UNVERSIONED: pgettext("versioning", "Unversioned"),
+        Versioning.ENABLED: pgettext("versioning", "Enabled"),
+        Versioning.SUSPENDED: pgettext("versioning", "Suspended"),
+    }
+
 
 # The lifecycle rule offered on creation (R2 applies it to every bucket by default).
 ABORT_UPLOADS_RULE = {
@@ -73,10 +77,7 @@ def _(bucket: Bucket) -> Target:
 
 
 def versioning_label(state: str) -> str:
-    try:
-        return str(VERSIONING_LABELS[Versioning(state)])
-    except ValueError:
-        return state
+    return _versioning_labels().get(state, state)
 
 
 def detail_path(account_id: int, name: str) -> str:

@@ -600,3 +600,15 @@ def test_import_needs_one_source(bucket):
     with pytest.raises(Invalid) as info:
         rules.import_rules(me(people), account.id, "fotos", pasted="  ")
     assert "Paste a lifecycle configuration" in info.value.message
+
+
+def test_a_duplicate_that_slips_past_the_check_is_still_a_clear_message(org, monkeypatch):
+    """The unique constraint is the guarantee: its violation reads as the same message, and
+    the caller's transaction stays usable (a savepoint)."""
+    account, people = org
+    factories.BucketFactory(account=account, name="fotos")
+    monkeypatch.setattr(services, "_taken", lambda *args: False)
+    with pytest.raises(Invalid) as info:
+        services.create_bucket(me(people), account.id, "fotos")
+    assert info.value.field == "name" and "already used" in info.value.message
+    assert [r.name for r in services.list_buckets(me(people), account.id).rows] == ["fotos"]

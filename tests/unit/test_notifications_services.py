@@ -20,6 +20,7 @@ PARAMS = {
     "member_name": "Maria",
     "role": "billing",
     "status": "suspended",  # account.status_changed
+    "bucket": "fotos",  # bucket.*
 }
 
 
