@@ -366,6 +366,26 @@ def test_bucket_page_query_count_does_not_grow_with_rules(client, login, dbs, co
     assert measure(1) == measure(300) <= 6
 
 
+def test_a_suspended_organization_sees_its_buckets_read_only_with_the_reason(
+    client, login, org, dbs, csrf_token
+):
+    account, people = org
+    set_status(account, "suspended", reason="Fatura em atraso")
+    dbs.commit()
+    login(people["owner"])
+    html = client.get(url(account, "/fotos")).get_data(as_text=True)
+    assert "read-only until it is restored. Reason: Fatura em atraso" in html
+    for action in ("/fotos/versioning", "/fotos/delete", "/fotos/rules", "/fotos/rules/status"):
+        assert f'action="{url(account, action)}"' not in html
+    assert 'id="export-link"' in html
+    before = snapshot(dbs)
+    response = client.post(
+        url(account, "/fotos/versioning"), data={"action": "enable", "csrf_token": csrf_token()}
+    )
+    assert response.status_code == 422 and "Fatura em atraso" in response.get_data(as_text=True)
+    assert snapshot(dbs) == before
+
+
 # ----------------------------------------------------------------------- versioning ---
 def test_versioning_without_javascript(client, login, org, csrf_token, dbs):
     account, people = org
