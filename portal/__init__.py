@@ -90,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.admin.routes import bp as admin_bp
     from portal.audit_log.routes import bp as audit_bp
     from portal.auth.routes import bp as auth_bp
+    from portal.buckets.routes import bp as buckets_bp
     from portal.invitations.routes import bp as invitations_bp
     from portal.main.routes import bp as main_bp
     from portal.members.routes import bp as members_bp
@@ -104,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
         accounts_bp,
         members_bp,
         invitations_bp,
+        buckets_bp,
         notifications_bp,
         audit_bp,
         quotas_bp,

@@ -8,9 +8,11 @@ PostgreSQL under ``instance/`` (see :mod:`portal.dbserver`).
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class ConfigError(RuntimeError):
@@ -76,6 +78,45 @@ def database_url(instance_path: Path) -> str:
     return dbserver.start(instance_path / "pgdata")
 
 
+# Storage: where buckets live and the S3 endpoint customers point their tools at.
+DEFAULT_REGIONS = "sa-east-sp1=São Paulo"
+DEFAULT_S3_ENDPOINT = "https://s3.{region}.primecloud.com.br"
+_REGION_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+
+
+def storage_regions(value: str | None = None) -> list[tuple[str, str]]:
+    """``STORAGE_REGIONS`` ("code=Name,code=Name", the first one the default) as
+    [(code, name)]. A code is what the buckets table stores: lower-case letters, digits
+    and hyphens, at most 32 characters."""
+    value = DEFAULT_REGIONS if value is None or not value.strip() else value
+    regions: list[tuple[str, str]] = []
+    for item in value.split(","):
+        code, _, label = item.strip().partition("=")
+        code = code.strip()
+        if not _REGION_CODE.match(code):
+            raise ConfigError(
+                f"STORAGE_REGIONS: {code!r} is not a region code (lower-case letters, digits "
+                "and hyphens, at most 32 characters), in 'code=Name,code=Name'."
+            )
+        if code in (c for c, _n in regions):
+            raise ConfigError(f"STORAGE_REGIONS: the region {code!r} is listed twice.")
+        regions.append((code, label.strip() or code))
+    return regions
+
+
+def s3_endpoint(value: str | None = None) -> str:
+    """``S3_ENDPOINT``: the S3 API's base URL; ``{region}`` is replaced by the bucket's
+    region (one endpoint per region), and a fixed URL serves every region."""
+    value = (value or DEFAULT_S3_ENDPOINT).strip().rstrip("/")
+    parts = urlsplit(value.replace("{region}", "region"))
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+        raise ConfigError(
+            f"S3_ENDPOINT: {value!r} must be an http(s) URL without a path, such as "
+            f"{DEFAULT_S3_ENDPOINT}."
+        )
+    return value
+
+
 def from_environment(instance_path: Path, overrides: dict | None = None) -> dict:
     """Settings for the app; ``overrides`` win, and the secret key and database are only
     looked up (or started) when the overrides do not provide them."""
@@ -123,6 +164,9 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "LOGIN_LIMIT_PER_IP": os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 5 minutes"),
         "LOGIN_LIMIT_PER_EMAIL": os.environ.get("LOGIN_LIMIT_PER_EMAIL", "5 per 5 minutes"),
+        "STORAGE_REGIONS": storage_regions(os.environ.get("STORAGE_REGIONS")),
+        "S3_ENDPOINT": s3_endpoint(os.environ.get("S3_ENDPOINT")),
+        "BUCKETS_PAGE_SIZE": int(os.environ.get("BUCKETS_PAGE_SIZE", "50")),
     }
     settings.update(overrides)
     settings["RATELIMIT_STORAGE_URI"] = check_ratelimit_storage(

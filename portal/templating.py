@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Flask, g, request
 from flask_babel import (
     format_currency,
@@ -33,6 +35,24 @@ def timezone_name() -> str:
     return getattr(tz, "key", None) or getattr(tz, "zone", None) or str(tz)
 
 
+SIZE_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+
+
+def format_size(value: int | None) -> str:
+    """Bytes in human units, in the reader's locale: 1536 → "1,5 KB" (pt-BR). Units of
+    1024, as the storage quota is stated (1 GB = 1024³ bytes)."""
+    if value is None:
+        return ""
+    size = Decimal(int(value))
+    unit = 0
+    while size >= 1024 and unit < len(SIZE_UNITS) - 1:
+        size /= 1024
+        unit += 1
+    if unit == 0:
+        return f"{format_decimal(int(value))} B"
+    return f"{format_decimal(size, '#,##0.#')} {SIZE_UNITS[unit]}"
+
+
 def nav_accounts() -> list:
     """The signed-in person's organizations for the switcher: one query, cached per request."""
     if not current_user.is_authenticated:
@@ -59,6 +79,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda v, fmt="medium": format_datetime(v, fmt) if v else ""
     app.jinja_env.filters["money"] = lambda v: format_currency(v, "BRL") if v is not None else ""
     app.jinja_env.filters["cnpj"] = format_cnpj
+    app.jinja_env.filters["filesize"] = format_size
+    app.jinja_env.filters["number"] = lambda v: format_decimal(v) if v is not None else ""
     app.jinja_env.globals["nav_accounts"] = nav_accounts
     app.jinja_env.globals["unread_notifications"] = unread_notifications
     app.jinja_env.globals["can"] = permissions.can

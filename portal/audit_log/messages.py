@@ -191,6 +191,37 @@ def detail_items(action: str, details: dict[str, Any] | None) -> list[tuple[str,
     return [(detail_key_label(k), _detail_value(action, k, details[k])) for k in keys]
 
 
+# Finer sentences where a detail says more than the action (``(action, detail key, value)``);
+# they may also use the details' values as parameters (``%(rule)s``). When a parameter is
+# missing, the action's own sentence is used.
+DETAILED = {
+    (A.BUCKET_VERSIONING_CHANGED, "to", "enabled"): _l(
+        "Enabled versioning on the bucket %(target)s."
+    ),
+    (A.BUCKET_VERSIONING_CHANGED, "to", "suspended"): _l(
+        "Suspended versioning on the bucket %(target)s."
+    ),
+    (A.BUCKET_LIFECYCLE_CHANGED, "change", "added"): _l(
+        "Added the lifecycle rule “%(rule)s” to the bucket %(target)s."
+    ),
+    (A.BUCKET_LIFECYCLE_CHANGED, "change", "updated"): _l(
+        "Changed the lifecycle rule “%(rule)s” of the bucket %(target)s."
+    ),
+    (A.BUCKET_LIFECYCLE_CHANGED, "change", "enabled"): _l(
+        "Enabled the lifecycle rule “%(rule)s” of the bucket %(target)s."
+    ),
+    (A.BUCKET_LIFECYCLE_CHANGED, "change", "disabled"): _l(
+        "Disabled the lifecycle rule “%(rule)s” of the bucket %(target)s."
+    ),
+    (A.BUCKET_LIFECYCLE_CHANGED, "change", "deleted"): _l(
+        "Deleted the lifecycle rule “%(rule)s” of the bucket %(target)s."
+    ),
+    (A.BUCKET_LIFECYCLE_CHANGED, "change", "imported"): _l(
+        "Replaced the lifecycle rules of the bucket %(target)s with an imported configuration."
+    ),
+}
+
+
 def label(action: str) -> str:
     """The action's name for people (unknown actions show their code)."""
     try:
@@ -212,6 +243,7 @@ def sentence(
     target_type: str | None = None,
     target_id: str | None = None,
     target_label: str | None = None,
+    details: dict[str, Any] | None = None,
 ) -> str:
     """What happened, as a sentence in the reader's language (plain text)."""
     params: dict[str, Any] = {"target": target_text(target_type, target_id, target_label)}
@@ -219,4 +251,12 @@ def sentence(
         template = SENTENCES[Action(action)]
     except (ValueError, KeyError):
         return gettext("Performed the action %(action)s.", action=action)
+    for key, value in (details or {}).items():
+        finer = DETAILED.get((Action(action), key, value)) if isinstance(value, str) else None
+        if finer is not None:
+            values = {k: str(v) for k, v in details.items() if isinstance(v, str | int)}
+            try:
+                return str(finer) % {**values, **params}
+            except KeyError:
+                break
     return str(template) % params

@@ -215,7 +215,9 @@ class Entry:
 
     @property
     def sentence(self) -> str:
-        return messages.sentence(self.action, self.target_type, self.target_id, self.target_label)
+        return messages.sentence(
+            self.action, self.target_type, self.target_id, self.target_label, self.details
+        )
 
     @property
     def action_label(self) -> str:

@@ -58,6 +58,17 @@ class Bucket(db.Model):
             name="lifecycle_rules_at_most_1000",
         ),
         Index("ix_buckets_account_id", "account_id"),
+        # The bucket list: an account's buckets by name in byte order (S3's), keyset-paged
+        # and searched by name prefix as one index range (0016). The collation is given
+        # through postgresql_ops, which SQLAlchemy renders after the column: PostgreSQL's
+        # reflection does not report an index column's collation, so an expression
+        # ``name COLLATE "C"`` would read as drift to `flask db check`.
+        Index(
+            "ix_buckets_account_id_name_c",
+            "account_id",
+            "name",
+            postgresql_ops={"name": 'COLLATE "C"'},
+        ),
     )
 
     id: Mapped[int] = pk()

@@ -32,6 +32,13 @@ KIND_MESSAGES = {
         "PrimeCloud did not approve the request for more %(resource)s in %(account_name)s. "
         "See the note on the quotas page."
     ),
+    "bucket.versioning_enabled": _l(
+        "%(actor_name)s enabled versioning on the bucket %(bucket)s of %(account_name)s."
+    ),
+    "bucket.versioning_suspended": _l(
+        "%(actor_name)s suspended versioning on the bucket %(bucket)s of %(account_name)s."
+    ),
+    "bucket.deleted": _l("%(actor_name)s deleted the bucket %(bucket)s of %(account_name)s."),
 }
 
 

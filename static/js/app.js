@@ -8,4 +8,23 @@
       if (invalid) { invalid.focus(); }
     }
   });
+
+  // "Copy" buttons (hidden without JavaScript): data-copy names the field to copy.
+  function showCopyButtons(root) {
+    root.querySelectorAll("button[data-copy]").forEach(function (button) {
+      if (navigator.clipboard) { button.hidden = false; }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { showCopyButtons(document); });
+  document.addEventListener("htmx:load", function (event) { showCopyButtons(event.detail.elt); });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-copy]");
+    if (!button) { return; }
+    var field = document.querySelector(button.getAttribute("data-copy"));
+    if (!field || !navigator.clipboard) { return; }
+    navigator.clipboard.writeText(field.value || field.textContent).then(function () {
+      var done = button.parentElement.querySelector(".copy-done");
+      if (done) { done.textContent = button.getAttribute("data-copied") || "✓"; }
+    });
+  });
 })();

@@ -76,6 +76,32 @@ def audit_logs(conn: Connection, account_id: int | None, actor_id: int | None, c
     )
 
 
+def activate(conn: Connection, account_id: int) -> None:
+    """pending → approved → active, as the status machine allows (buckets need active)."""
+    for status in ("approved", "active"):
+        conn.execute(
+            text("UPDATE accounts SET status = :s WHERE id = :a"), {"s": status, "a": account_id}
+        )
+
+
+def buckets(conn: Connection, account_id: int, count: int, prefix: str = "b-") -> None:
+    """``count`` buckets of an active account, named ``<prefix>00001``... with a lifecycle
+    rule each, object counts and sizes."""
+    conn.execute(
+        text(
+            "INSERT INTO buckets (account_id, name, lifecycle_rules, object_count, size_bytes) "
+            "SELECT :acc, :prefix || lpad(g::text, 5, '0'), "
+            "       jsonb_build_array(jsonb_build_object('id', 'r', 'status', 'Enabled', "
+            "           'filter', jsonb_build_object('prefix', ''), "
+            "           'abort_incomplete_multipart_upload', "
+            "           jsonb_build_object('days_after_initiation', 7))), "
+            "       g * 10, g::bigint * 1048576 "
+            "FROM generate_series(1, :n) AS g"
+        ),
+        {"acc": account_id, "prefix": prefix, "n": count},
+    )
+
+
 def vacuum_analyze(engine, *tables: str) -> None:
     """VACUUM ANALYZE (what autovacuum keeps doing in production): fresh statistics and a
     visibility map, so index-only scans are planned as they would be."""

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from portal.audit_log import services as audit_services
+from portal.buckets import services as bucket_services
 from portal.extensions import db
 from portal.notifications import services as notification_services
 from tests.bench import seed
@@ -26,6 +27,8 @@ NOTIFICATIONS = 50_000
 AUDIT_ROWS = 40_000
 OTHER_ACCOUNTS = 4
 OTHER_AUDIT_ROWS = 25_000  # per other account: the big account is a minority of the table
+BUCKETS = 10_000  # one organization's buckets
+OTHER_BUCKETS = 5_000  # per other organization
 
 
 def _seed() -> dict:
@@ -43,8 +46,20 @@ def _seed() -> dict:
             other_account = seed.account(conn, other_owner, f"Other {i} Ltda")
             seed.audit_logs(conn, other_account, other_owner, OTHER_AUDIT_ROWS)
         seed.audit_logs(conn, None, None, 10_000)
-    seed.vacuum_analyze(db.engine, "notifications", "audit_logs", "users", "accounts")
-    return {"user_id": me, "account_id": account_id, "actor_id": owner}
+        storage = seed.account(conn, owner, "Big Storage Ltda")
+        seed.activate(conn, storage)
+        seed.buckets(conn, storage, BUCKETS)
+        for i in range(OTHER_ACCOUNTS):
+            other_storage = seed.account(conn, owner, f"Other Storage {i} Ltda")
+            seed.activate(conn, other_storage)
+            seed.buckets(conn, other_storage, OTHER_BUCKETS, prefix=f"o{i}-")
+    seed.vacuum_analyze(db.engine, "notifications", "audit_logs", "users", "accounts", "buckets")
+    return {
+        "user_id": me,
+        "account_id": account_id,
+        "actor_id": owner,
+        "storage_account_id": storage,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -204,17 +219,47 @@ def test_admin_audit_pages_read_the_index_without_sorting(plan_db, deep, filters
     assert_reads_index(explain(app, stmt), "audit_logs", index)
 
 
+# -------------------------------------------------------------------------- buckets ---
+BUCKET_INDEX = "ix_buckets_account_id_name_c"
+
+
+@pytest.mark.parametrize("deep", [False, True], ids=["first_page", "keyset_page"])
+@pytest.mark.parametrize("q", [None, "b-05", "b-0999"], ids=["all", "prefix", "narrow_prefix"])
+def test_bucket_pages_read_the_index_without_sorting(plan_db, deep, q):
+    app, ids = plan_db
+    account_id = ids["storage_account_id"]
+    before = None
+    if deep:
+        where = "account_id = :a" + (" AND name LIKE :p" if q else "")
+        row = row_at(
+            app,
+            f'SELECT name FROM buckets WHERE {where} ORDER BY name COLLATE "C" OFFSET 5 LIMIT 1'
+            if q
+            else 'SELECT name FROM buckets WHERE account_id = :a ORDER BY name COLLATE "C" '
+            "OFFSET 5000 LIMIT 1",
+            a=account_id,
+            p=f"{q}%",
+        )
+        before = bucket_services.ORDER.cursor_of(row)
+    stmt = bucket_services.ORDER.statement(
+        bucket_services.list_statement(account_id, q), before, bucket_services.PAGE_SIZE + 1
+    )
+    assert_reads_index(explain(app, stmt), "buckets", BUCKET_INDEX)
+
+
 def test_explain_sees_the_seeded_volume(plan_db):
     """The checks above are meaningful only on a big table: make sure it is."""
     app, ids = plan_db
     counts = row_at(
         app,
         "SELECT (SELECT count(*) FROM notifications WHERE user_id = :u) AS n, "
-        "(SELECT count(*) FROM audit_logs WHERE account_id = :a) AS a",
+        "(SELECT count(*) FROM audit_logs WHERE account_id = :a) AS a, "
+        "(SELECT count(*) FROM buckets WHERE account_id = :b) AS b",
         u=ids["user_id"],
         a=ids["account_id"],
+        b=ids["storage_account_id"],
     )
-    assert (counts.n, counts.a) == (NOTIFICATIONS, AUDIT_ROWS)
+    assert (counts.n, counts.a, counts.b) == (NOTIFICATIONS, AUDIT_ROWS, BUCKETS)
 
 
 # ------------------------------------------------------------------- quota requests ---

@@ -33,10 +33,21 @@ pytestmark = pytest.mark.usefixtures("english")
 
 class Route(NamedTuple):
     method: str
-    url: str  # a template: {account}, {member}, {invitation}, {notification}, {token}
+    url: str  # a template: {account}, {member}, {invitation}, {name} (a bucket), {token}…
     permission: P | None = None  # account routes: the permission DOMAIN.md's table names
     status: str | None = None  # admin moves: the status the organization must be in
     signed_in: int | None = None  # signed-in routes: the answer to someone signed in
+    data: dict | None = None  # fields of this action besides the shared form()
+    query: str = ""  # a GET's query string
+    allowed: int | None = None  # the answer when allowed, if not 200 (GET) / 302 (POST)
+
+
+RULE = {"rule_id": "tmp", "prefix": "tmp/", "expiration_days": "7", "enabled": "y"}
+S3_RULES = (
+    '{"Rules": [{"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, '
+    '"Expiration": {"Days": 7}}]}'
+)
+BUCKET = "/accounts/{account}/buckets/{name}"
 
 
 ACCOUNT_ROUTES = [
@@ -49,6 +60,33 @@ ACCOUNT_ROUTES = [
     Route("post", "/accounts/{account}/invitations", P.MEMBERS_MANAGE),
     Route("post", "/accounts/{account}/invitations/{invitation}/resend", P.MEMBERS_MANAGE),
     Route("post", "/accounts/{account}/invitations/{invitation}/revoke", P.MEMBERS_MANAGE),
+    Route("get", "/accounts/{account}/buckets", P.ACCOUNT_READ),
+    Route("post", "/accounts/{account}/buckets", P.BUCKETS_WRITE, data={"name": "nova-pasta"}),
+    Route(
+        "post",
+        "/accounts/{account}/buckets/_check-name",
+        P.BUCKETS_WRITE,
+        data={"name": "nova-pasta"},
+        allowed=200,
+    ),
+    Route("get", BUCKET, P.ACCOUNT_READ),
+    Route("post", BUCKET + "/versioning", P.BUCKETS_WRITE, data={"action": "enable"}),
+    Route("post", BUCKET + "/delete", P.BUCKETS_WRITE, data={"confirm_name": "fotos"}),
+    Route("get", BUCKET + "/rules/new", P.BUCKETS_WRITE),
+    Route("post", BUCKET + "/rules", P.BUCKETS_WRITE, data=RULE),
+    Route("get", BUCKET + "/rules/edit", P.BUCKETS_WRITE, query="?rule=logs"),
+    # The edit form's Cancel (htmx); without JavaScript it leads back to the bucket's page.
+    Route("get", BUCKET + "/rules/row", P.ACCOUNT_READ, query="?rule=logs", allowed=302),
+    Route("post", BUCKET + "/rules/update", P.BUCKETS_WRITE, data={**RULE, "rule": "logs"}),
+    Route(
+        "post",
+        BUCKET + "/rules/status",
+        P.BUCKETS_WRITE,
+        data={"rule": "logs", "status": "Disabled"},
+    ),
+    Route("post", BUCKET + "/rules/delete", P.BUCKETS_WRITE, data={"rule": "logs"}),
+    Route("get", BUCKET + "/lifecycle.json", P.ACCOUNT_READ),
+    Route("post", BUCKET + "/lifecycle/import", P.BUCKETS_WRITE, data={"document": S3_RULES}),
     Route("get", "/accounts/{account}/quotas", P.ACCOUNT_READ),
     Route("post", "/accounts/{account}/quotas/requests", P.QUOTAS_REQUEST),
     Route("get", "/accounts/{account}/audit", P.AUDIT_READ),
@@ -138,7 +176,24 @@ def objects(org) -> dict:
     account, people = org
     factories.MemberFactory(account=account, role="owner")
     invitation = factories.InvitationFactory(account=account, role="viewer")
-    return {"account": account.id, "member": org.members["viewer"], "invitation": invitation.id}
+    factories.BucketFactory(
+        account=account,
+        name="fotos",
+        lifecycle_rules=[
+            {
+                "id": "logs",
+                "status": "Enabled",
+                "filter": {"prefix": "logs/"},
+                "expiration": {"days": 30},
+            }
+        ],
+    )
+    return {
+        "account": account.id,
+        "member": org.members["viewer"],
+        "invitation": invitation.id,
+        "name": "fotos",
+    }
 
 
 def writes(dbs) -> tuple:
@@ -156,8 +211,12 @@ def writes(dbs) -> tuple:
 def call(client, route: Route, csrf_token, **ids):
     url = route.url.format(**ids)
     if route.method == "get":
-        return client.get(url)
-    return client.post(url, data=form(csrf_token))
+        return client.get(url + route.query)
+    return client.post(url, data={**form(csrf_token), **(route.data or {})})
+
+
+def allowed_status(route: Route) -> int:
+    return route.allowed or (200 if route.method == "get" else 302)
 
 
 def goes_to_login(response) -> bool:
@@ -205,7 +264,7 @@ def test_each_role_as_domain_md_says(client, login, csrf_token, dbs, org, route,
     before = writes(dbs)
     response = call(client, route, csrf_token, **ids)
     if may(role, route.permission):
-        assert response.status_code == (200 if route.method == "get" else 302)
+        assert response.status_code == allowed_status(route)
         assert not goes_to_login(response)
     else:
         assert response.status_code == 403
@@ -247,7 +306,7 @@ def test_a_platform_admin_gets_the_staff_area(client, login, csrf_token, dbs, ro
     ids = staff_ids(route)
     login(factories.AdminFactory())
     response = call(client, route, csrf_token, **ids)
-    assert response.status_code == (200 if route.method == "get" else 302)
+    assert response.status_code == allowed_status(route)
     assert not goes_to_login(response)
 
 

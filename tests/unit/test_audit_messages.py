@@ -37,3 +37,56 @@ def test_a_target_without_label_falls_back_to_its_type_and_id(app_ctx):
 def test_unknown_actions_still_read_as_a_sentence(app_ctx):
     assert messages.sentence("future.thing") == "Performed the action future.thing."
     assert messages.label("future.thing") == "future.thing"
+
+
+@pytest.mark.parametrize(
+    ("action", "details", "expected"),
+    [
+        (
+            "bucket.versioning_changed",
+            {"from": "unversioned", "to": "enabled"},
+            "Enabled versioning on the bucket fotos.",
+        ),
+        (
+            "bucket.versioning_changed",
+            {"from": "enabled", "to": "suspended"},
+            "Suspended versioning on the bucket fotos.",
+        ),
+        (
+            "bucket.lifecycle_changed",
+            {"change": "added", "rule": "logs"},
+            "Added the lifecycle rule “logs” to the bucket fotos.",
+        ),
+        (
+            "bucket.lifecycle_changed",
+            {"change": "disabled", "rule": "logs"},
+            "Disabled the lifecycle rule “logs” of the bucket fotos.",
+        ),
+        (
+            "bucket.lifecycle_changed",
+            {"change": "imported", "rules": 3},
+            "Replaced the lifecycle rules of the bucket fotos with an imported configuration.",
+        ),
+        # A detail without the parameter its finer sentence needs: the action's sentence.
+        (
+            "bucket.lifecycle_changed",
+            {"change": "added"},
+            "Changed the lifecycle rules of the bucket fotos.",
+        ),
+        (
+            "bucket.lifecycle_changed",
+            {"change": "renamed"},
+            "Changed the lifecycle rules of the bucket fotos.",
+        ),
+    ],
+)
+def test_bucket_sentences_use_their_details(app_ctx, action, details, expected):
+    assert messages.sentence(action, "bucket", "7", "fotos", details) == expected
+
+
+def test_finer_sentences_are_translated(app):
+    with app.test_request_context(headers={"Accept-Language": "pt-BR"}):
+        text = messages.sentence(
+            "bucket.versioning_changed", "bucket", "7", "fotos", {"to": "enabled"}
+        )
+    assert text == "Ativou o versionamento do bucket fotos."

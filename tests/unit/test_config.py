@@ -129,3 +129,44 @@ def test_a_production_start_with_memory_rate_limits_fails_with_the_reason(tmp_pa
     assert result.returncode != 0
     assert "RATELIMIT_STORAGE_URI is memory://" in result.stderr
     assert "redis://" in result.stderr
+
+
+def test_storage_settings_have_defaults(monkeypatch, tmp_path):
+    monkeypatch.delenv("STORAGE_REGIONS", raising=False)
+    monkeypatch.delenv("S3_ENDPOINT", raising=False)
+    settings = config.from_environment(
+        tmp_path, {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x@y/z", "SECRET_KEY": "k"}
+    )
+    assert settings["STORAGE_REGIONS"] == [("sa-east-sp1", "São Paulo")]
+    assert settings["S3_ENDPOINT"] == "https://s3.{region}.primecloud.com.br"
+    assert settings["BUCKETS_PAGE_SIZE"] == 50
+
+
+def test_storage_settings_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("STORAGE_REGIONS", "sa-east-sp1=São Paulo, sa-east-rj1=Rio de Janeiro,x1")
+    monkeypatch.setenv("S3_ENDPOINT", "http://minio.internal:9000/")
+    settings = config.from_environment(
+        tmp_path, {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x@y/z", "SECRET_KEY": "k"}
+    )
+    assert settings["STORAGE_REGIONS"] == [
+        ("sa-east-sp1", "São Paulo"),
+        ("sa-east-rj1", "Rio de Janeiro"),
+        ("x1", "x1"),
+    ]
+    assert settings["S3_ENDPOINT"] == "http://minio.internal:9000"
+
+
+@pytest.mark.parametrize(
+    "regions", ["SA-EAST=São Paulo", "a" * 33, "sp1,sp1", "sp 1", "=São Paulo"]
+)
+def test_bad_regions_stop_the_start_with_a_message(regions):
+    with pytest.raises(config.ConfigError, match="STORAGE_REGIONS"):
+        config.storage_regions(regions)
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["s3.primecloud.com.br", "ftp://s3.example.com", "https://s3.example.com/path"]
+)
+def test_bad_endpoints_stop_the_start_with_a_message(endpoint):
+    with pytest.raises(config.ConfigError, match="S3_ENDPOINT"):
+        config.s3_endpoint(endpoint)

@@ -22,6 +22,7 @@ PARAMS = {
     "status": "suspended",  # account.status_changed
     "resource": "storage_gb",  # quota.approved, quota.rejected
     "granted": 500,
+    "bucket": "fotos",  # bucket.*
 }
 
 

@@ -1,0 +1,1 @@
+"""Buckets: the list, one bucket (versioning, lifecycle rules, deletion)."""
