@@ -107,3 +107,8 @@ def account_action(account_id: int, action: str):
         ids={"account_id": account_id},
         extra={"back": back, "reason_value": form.reason.data or ""},
     )
+
+
+# The catalog and the orders pages live in their own modules; their routes join this
+# blueprint (and its staff-only check) when they are imported here.
+from portal.admin import orders, products  # noqa: E402,F401

@@ -33,6 +33,9 @@ from portal.models import (
     AuditLog,
     Bucket,
     Invitation,
+    Order,
+    Product,
+    Subscription,
     User,
 )
 from portal.pagination import Cursor, Key, Keyset, Page
@@ -133,6 +136,26 @@ def _target_ref():
                 )
             ),
         ),
+        (
+            log.target_type == "order",
+            scalar(
+                select(cast(Order.id, String)).where(
+                    Order.id == tid, Order.account_id == log.account_id
+                )
+            ),
+        ),
+        (
+            log.target_type == "subscription",
+            scalar(
+                select(cast(Subscription.id, String)).where(
+                    Subscription.id == tid, Subscription.account_id == log.account_id
+                )
+            ),
+        ),
+        (
+            log.target_type == "product",
+            scalar(select(cast(Product.id, String)).where(Product.id == tid)),
+        ),
     ).label("target_ref")
 
 
@@ -223,7 +246,7 @@ class Entry:
         if self.target_ref is None:
             return None
         page = TARGET_PAGES.get(self.target_type or "")
-        if page is None or (self.account_id is None and self.target_type != "account"):
+        if page is None or (self.account_id is None and self.target_type not in PLATFORM_TARGETS):
             return None
         try:
             return page(self)
@@ -251,7 +274,13 @@ TARGET_PAGES: dict[str, Callable[[Entry], str]] = {
     "bucket": lambda e: links.path("buckets.detail", account_id=e.account_id, name=e.target_ref),
     "key": lambda e: links.path("keys.index", account_id=e.account_id),
     "access_key": lambda e: links.path("keys.index", account_id=e.account_id),
+    "order": lambda e: links.path("billing.index", account_id=e.account_id),
+    "subscription": lambda e: links.path("billing.index", account_id=e.account_id),
+    "product": lambda e: links.path("admin.product", product_id=int(e.target_ref)),
 }
+# Targets that exist outside any organization (their rows have no account): they link
+# too. Products are platform events, read only in the platform's log.
+PLATFORM_TARGETS = {"account", "product"}
 
 
 def _page(account_id: int | None, filters: Filters, before: Cursor | None, limit: int) -> Page:

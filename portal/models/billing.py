@@ -39,8 +39,7 @@ USAGE_METRICS = ("storage_gb_hours", "egress_gb", "requests_put", "requests_get"
 # matches them. Laid out as PostgreSQL prints it back (pg_get_indexdef), so the migrations
 # test's model/database comparison (`flask db check`) sees no difference.
 ORDER_QUEUE_SQL = (
-    "(\nCASE\n    WHEN status = 'pending' THEN 1\n    WHEN status = 'paid' THEN 2\n"
-    "    ELSE 3\nEND)"
+    "(\nCASE\n    WHEN status = 'pending' THEN 1\n    WHEN status = 'paid' THEN 2\n    ELSE 3\nEND)"
 )
 
 

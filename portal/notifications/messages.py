@@ -23,6 +23,19 @@ KIND_MESSAGES = {
     "member.joined": _l("%(member_name)s joined %(account_name)s as %(role)s."),
     "invitation.accepted": _l("%(member_name)s accepted the invitation to %(account_name)s."),
     "account.status_changed": _l("The status of %(account_name)s is now: %(status)s."),
+    "order.placed": _l(
+        "%(actor_name)s placed order #%(order)s (%(quantity)s × %(product)s) for %(account_name)s."
+    ),
+    "order.paid": _l(
+        "The payment of order #%(order)s (%(product)s) for %(account_name)s was confirmed."
+    ),
+    "order.fulfilled": _l(
+        "Order #%(order)s is fulfilled: %(account_name)s now subscribes to %(product)s."
+    ),
+    "order.cancelled": _l("Order #%(order)s (%(product)s) for %(account_name)s was cancelled."),
+    "subscription.cancelled": _l(
+        "%(actor_name)s cancelled the subscription of %(account_name)s to %(product)s."
+    ),
 }
 
 

@@ -25,6 +25,8 @@ TABLE = {
     "buckets:write": (True, True, True, False, False),
     "keys:write": (True, True, True, False, False),
     "billing": (True, True, False, True, False),
+    # Issue 15: a subscription is cancelled by an owner or a billing member.
+    "subscriptions:cancel": (True, False, False, True, False),
     "quotas:request": (True, True, False, False, False),
     "audit:read": (True, True, False, False, False),
 }
@@ -37,7 +39,7 @@ CELLS = [
 def test_the_table_covers_every_role_and_permission():
     assert {p.value for p in Permission} == set(TABLE)
     assert {r.value for r in Role} == set(ROLES)
-    assert len(CELLS) == 40
+    assert len(CELLS) == 45
 
 
 @pytest.mark.parametrize(("role", "permission", "expected"), CELLS)
