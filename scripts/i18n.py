@@ -6,7 +6,9 @@
 
 Translations are written in translations/pt_BR/LC_MESSAGES/messages.po. Work in progress may
 drop msgid → translation pairs into i18n/pt_BR/*.json (for plurals, the singular msgid maps
-to [singular, plural]); this script merges them into the catalog.
+to [singular, plural]; a message with a context, ``pgettext("order status", "Paid")``, is
+the key "order status\u0004Paid", gettext's own separator); this script merges them into
+the catalog.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ KEYWORDS = {
     "ngettext": (1, 2),
     "lazy_ngettext": (1, 2),
     "pgettext": ((1, "c"), 2),
+    "lazy_pgettext": ((1, "c"), 2),
 }
 METHODS = [
     ("portal/**.py", "python"),
@@ -94,17 +97,19 @@ def missing(template: Catalog, po: Catalog) -> list[str]:
 def merge_json(po: Catalog) -> list[Path]:
     files = sorted((ROOT / "i18n" / "pt_BR").glob("*.json"))
     for path in files:
-        for msgid, translation in json.loads(path.read_text()).items():
+        for key, translation in json.loads(path.read_text()).items():
+            context, _, msgid = key.rpartition("\x04")
+            context = context or None
             string = tuple(translation) if isinstance(translation, list) else translation
-            existing = po.get(msgid)
+            existing = po.get(msgid, context=context)
             if existing is not None:
                 # Catalog.add() keeps an existing message's string; set it explicitly.
                 existing.string = string
                 existing.flags.discard("fuzzy")
             elif isinstance(string, tuple):
-                po.add((msgid, msgid), string=string)
+                po.add((msgid, msgid), string=string, context=context)
             else:
-                po.add(msgid, string=string)
+                po.add(msgid, string=string, context=context)
     return files
 
 

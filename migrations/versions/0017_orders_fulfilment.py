@@ -25,9 +25,11 @@ Triggers (forbid_change() from 0004)
 
 Indexes (built CONCURRENTLY in autocommit blocks, like 0014: the table stays writable)
 - ``ix_orders_queue_created_at_id``: /admin/orders, pending first, then paid, then the
-  closed ones (fulfilled and cancelled), each newest first. The queue rank is an
-  expression (``portal.billing.orders.QUEUE`` writes the same CASE), so every page, and
-  the list filtered by status (one rank), is a range scan of this index without a sort.
+  closed ones (fulfilled and cancelled), each newest first: ORDER BY rank, created_at
+  DESC, id DESC. The rank is an expression (pending 1, paid 2, closed 3;
+  ``portal.billing.orders.QUEUE`` writes the same CASE). A later page is "the rest of
+  this rank" and "the next ranks", one range scan each (portal.pagination); the list
+  filtered by status is the range of one rank, newest first.
 - ``ix_orders_account_id_queue_created_at_id``: one organization's orders in the same
   order (its billing page, and /admin/orders filtered by organization). It replaces
   ``ix_orders_account_id_created_at`` (0002), whose leading column it keeps for the

@@ -54,6 +54,9 @@ class OrderFilterForm(ListForm):
             (s, ORDER_STATUS_LABELS[s]) for s in orders.STATUSES
         ]
         self.account_obj = None
+        # One status is simply newest first (its cursor has no rank).
+        status = self.status.data if self.status.data in orders.STATUSES else None
+        self.keyset = orders.keyset(status)
 
     def validate_status(self, field) -> None:
         if field.data and field.data not in orders.STATUSES:

@@ -72,15 +72,31 @@ QUEUE = case(
     else_=_const("3", Integer),
 )
 RANKS = {"pending": 1, "paid": 2, "fulfilled": 3, "cancelled": 3}
+LAST_RANK = 3
+SHARED_RANK = {"fulfilled", "cancelled"}
 
-# Pending first, then paid, then fulfilled and cancelled; newest first within each.
-ORDER = Keyset(Key(QUEUE, desc=False, name="queue"), Key(Order.created_at), Key(Order.id))
+# Pending first, then paid, then fulfilled and cancelled; newest first within each. A later
+# page is "the rest of this rank" and "the next ranks" (one range scan each; none for the
+# next ranks once in the last one).
+ORDER = Keyset(
+    Key(QUEUE, desc=False, name="queue", last=LAST_RANK), Key(Order.created_at), Key(Order.id)
+)
+# One status is one rank: newest first, one range scan of the same indexes.
+ORDER_ONE_STATUS = Keyset(Key(Order.created_at), Key(Order.id))
+
+
+def keyset(status: str | None) -> Keyset:
+    """The order of the list: the queue, or for one status simply newest first."""
+    return ORDER_ONE_STATUS if status else ORDER
 
 
 def by_status(status: str):
-    """The condition of one status, as a range of the queue's indexes (its rank), then the
-    status itself (fulfilled and cancelled share the last rank)."""
-    return (QUEUE == RANKS[status]) & (Order.status == status)  # noqa: SIM300 (SQL, not Yoda)
+    """The condition of one status: a range of the queue's indexes (its rank), narrowed to
+    the status where two share the rank (fulfilled and cancelled)."""
+    condition = QUEUE == RANKS[status]  # noqa: SIM300 (SQL, not a Yoda condition)
+    if status in SHARED_RANK:
+        condition = condition & (Order.status == status)
+    return condition
 
 
 # ---------------------------------------------------------------------------- views ---
@@ -180,8 +196,9 @@ def list_orders(
 ) -> Page[OrderRow]:
     """A page of every organization's orders (staff), pending first. One query."""
     require_platform_admin(actor)
-    stmt = queue_statement(status=_check_status(status), account_id=account_id)
-    page = ORDER.page(stmt, before, limit)
+    status = _check_status(status)
+    stmt = queue_statement(status=status, account_id=account_id)
+    page = keyset(status).page(stmt, before, limit)
     page.rows = [OrderRow(*r) for r in page.rows]
     return page
 

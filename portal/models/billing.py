@@ -33,8 +33,8 @@ Money = Numeric(12, 2)
 
 USAGE_METRICS = ("storage_gb_hours", "egress_gb", "requests_put", "requests_get")
 
-# The fulfilment queue's rank of an order: pending first, then paid, then the closed ones
-# (fulfilled, cancelled). The expression indexes of migration 0017 are built on it and
+# The fulfilment queue's rank of an order: pending (1) first, then paid (2), then the
+# closed ones (3: fulfilled, cancelled). The expression indexes of migration 0017 are built on it and
 # portal.billing.orders.QUEUE writes the same CASE with literal constants, so the planner
 # matches them. Laid out as PostgreSQL prints it back (pg_get_indexdef), so the migrations
 # test's model/database comparison (`flask db check`) sees no difference.

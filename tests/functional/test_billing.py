@@ -300,7 +300,7 @@ def test_emails_are_written_in_each_recipients_language(
     }
     portuguese = emails[people["billing"].email]
     english = emails[people["owner"].email]
-    assert "Pedido #" in portuguese.subject and "Order #" in english.subject
+    assert "Pedido nº" in portuguese.subject and "Order #" in english.subject
     assert "R$\xa02.469,12" in portuguese.body_text
     assert "R$2,469.12" in english.body_text
     assert f"/accounts/{account.id}/billing" in english.body_text
@@ -575,7 +575,7 @@ def test_an_approved_organization_is_told_to_place_an_order(client, login, dbs):
     login(people["owner"])
     html = client.get(f"/accounts/{account.id}/").get_data(as_text=True)
     assert "Next step: place an order" in html
-    assert "it becomes active when payment is confirmed" in html
+    assert "Acme Ltda becomes active when its payment is confirmed." in html
     assert f'href="/accounts/{account.id}/billing#new-order"' in html
     login(people["member"])
     html = client.get(f"/accounts/{account.id}/").get_data(as_text=True)

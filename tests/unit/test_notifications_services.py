@@ -20,6 +20,9 @@ PARAMS = {
     "member_name": "Maria",
     "role": "billing",
     "status": "suspended",  # account.status_changed
+    "order": 12,  # order.*, subscription.cancelled
+    "product": "Armazenamento 1 TB",
+    "quantity": 2,
 }
 
 
