@@ -735,3 +735,14 @@ def test_the_admin_home_counts_orders_waiting_for_payment(client, admin, dbs, qu
     assert re.search(r'id="stat-orders-pending">(\d+)<', html).group(1) == str(waiting)
     assert 'href="/admin/orders?status=pending"' in html
     assert 'href="/admin/products"' in html
+
+
+def test_the_platform_log_links_a_product_to_its_page(client, admin, csrf_token, dbs):
+    client.post(
+        "/admin/products",
+        data={"csrf_token": csrf_token(), "sku": "LOGGED-1", "name": "Plano Log", "price": "1"},
+    )
+    product = dbs.scalars(select(Product).where(Product.sku == "LOGGED-1")).one()
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert "Created the product LOGGED-1 · Plano Log." in html
+    assert f'href="/admin/products/{product.id}"' in html

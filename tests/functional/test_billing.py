@@ -601,3 +601,22 @@ def test_products_with_their_prices_reach_the_catalog_in_name_order(client, logi
     assert catalog.index("Alfa") < catalog.index("Zeta")
     assert "R$10.50 a month" in catalog and "R$0.00 a month" in catalog
     assert dbs.scalar(select(func.count()).select_from(Product).where(Product.active)) >= 2
+
+
+def test_the_audit_log_links_orders_and_subscriptions_to_the_billing_page(
+    client, login, csrf_token, dbs, org, product
+):
+    account, people = org
+    login(people["owner"])
+    place(client, csrf_token, account, product.id)
+    html = client.get(f"/accounts/{account.id}/audit").get_data(as_text=True)
+    [order] = orders_of(dbs, account)
+    assert f"Placed the order #{order.id} · Armazenamento 1 TB × 1." in html
+    assert f'href="/accounts/{account.id}/billing"' in html
+
+
+@pytest.mark.parametrize("role", ["member", "viewer"])
+def test_the_orders_pager_is_for_buyers_too(client, login, org, role):
+    account, people = org
+    login(people[role])
+    assert client.get(url(account, "/orders")).status_code == 403
