@@ -450,3 +450,34 @@ def test_the_product_of_a_deleted_row_keeps_its_name_in_the_log(admin):
         db.session.scalar(select(func.count()).select_from(Product).where(Product.sku == "GONE-1"))
         == 0
     )
+
+
+# ------------------------------------------------------------------- the queue's pages ---
+def test_a_page_in_the_last_rank_sends_no_query_for_the_next_ranks(app_ctx):
+    """pagination.Key(last=...): once the cursor is in the last rank there is nothing
+    beyond it, so the page is one range scan (no empty UNION ALL branch)."""
+    from portal.pagination import Cursor
+
+    stmt = orders.queue_statement()
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    for rank, segments in ((1, 2), (2, 2), (3, 1)):
+        cursor = Cursor((rank, at, 10), orders.ORDER.kinds)
+        assert len(orders.ORDER.segments(stmt, cursor, 5)) == segments
+    assert len(orders.ORDER.segments(stmt, None, 5)) == 1
+
+
+def test_the_queue_pages_through_every_order_once(admin):
+    account, _ = make_org()
+    made = [
+        factories.OrderFactory(account=account, status=status)
+        for status in ("fulfilled", "pending", "paid", "cancelled", "pending", "paid", "fulfilled")
+    ]
+    seen, cursor = [], None
+    while True:
+        page = orders.list_orders(admin, account_id=account.id, before=cursor, limit=2)
+        seen += [(r.queue, r.id) for r in page.rows]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert sorted(i for _, i in seen) == sorted(o.id for o in made)
+    assert [q for q, _ in seen] == sorted(q for q, _ in seen)  # pending, paid, closed
