@@ -90,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.admin.routes import bp as admin_bp
     from portal.audit_log.routes import bp as audit_bp
     from portal.auth.routes import bp as auth_bp
+    from portal.billing.routes import bp as billing_bp
     from portal.buckets.routes import bp as buckets_bp
     from portal.invitations.routes import bp as invitations_bp
     from portal.main.routes import bp as main_bp
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
         quotas_bp,
         sessions_bp,
         profile_bp,
+        billing_bp,
         admin_bp,
     ):
         app.register_blueprint(bp)

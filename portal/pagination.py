@@ -59,11 +59,14 @@ MAX_ID = 2**63 - 1
 @dataclass(frozen=True)
 class Key:
     """One column of a list's order. ``name`` is how a fetched row exposes its value
-    (default: the column's key)."""
+    (default: the column's key). ``last``: the key's last value in its direction, when it
+    has one (a rank 1, 2, 3 ascending ends at 3): a page that starts there has nothing
+    beyond it on this key, so no query is sent for "the next groups"."""
 
     column: ColumnElement
     desc: bool = True
     name: str | None = None
+    last: Any = None
 
     @property
     def attr(self) -> str:
@@ -200,6 +203,10 @@ class Keyset:
         segments = []
         runs = self._runs()
         for r, run in enumerate(runs):
+            if len(run) == 1 and r < len(runs) - 1:
+                key = self.keys[run[0]]
+                if key.last is not None and cursor.values[run[0]] == key.last:
+                    continue  # nothing comes after the last value of this key
             equal = [
                 self.keys[i].column == literal(cursor.values[i], type_=self.keys[i].column.type)
                 for j in runs[:r]

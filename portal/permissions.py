@@ -35,6 +35,7 @@ class Permission(StrEnum):
     BUCKETS_WRITE = "buckets:write"  # create, change, delete buckets, versioning, lifecycle
     KEYS_WRITE = "keys:write"  # create, rotate, deactivate, revoke access keys
     BILLING = "billing"  # orders, subscriptions, invoices, usage
+    SUBSCRIPTIONS_CANCEL = "subscriptions:cancel"  # cancel a subscription (owner, billing)
     QUOTAS_REQUEST = "quotas:request"  # request a quota increase
     AUDIT_READ = "audit:read"  # read the account's audit log
 
@@ -42,9 +43,11 @@ class Permission(StrEnum):
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
-    Role.ADMIN: frozenset(Permission),
+    # Admins buy and cancel orders, but a subscription is cancelled by an owner or a
+    # billing member (issue 15): it ends what the organization pays for.
+    Role.ADMIN: frozenset(Permission) - {P.SUBSCRIPTIONS_CANCEL},
     Role.MEMBER: frozenset({P.ACCOUNT_READ, P.BUCKETS_WRITE, P.KEYS_WRITE}),
-    Role.BILLING: frozenset({P.ACCOUNT_READ, P.BILLING}),
+    Role.BILLING: frozenset({P.ACCOUNT_READ, P.BILLING, P.SUBSCRIPTIONS_CANCEL}),
     Role.VIEWER: frozenset({P.ACCOUNT_READ}),
 }
 

@@ -54,10 +54,13 @@ DESCRIPTIONS = {
     "secret is stored encrypted only. Status moves active ⇄ inactive, either → revoked, "
     "which is final (a revoked key cannot be rotated). account_id never changes.",
     "products": "A service offering with a monthly price in BRL (numeric(12,2)). Products "
-    "that were ordered cannot be deleted (deactivate them instead).",
-    "orders": "A purchase order: total = unit_price × quantity. Status moves pending → paid "
-    "→ fulfilled, or pending → cancelled; a new order is pending. Kept with the account "
-    "(ON DELETE RESTRICT).",
+    "that were ordered cannot be deleted (deactivate them instead); the SKU never changes "
+    "(trigger products_sku_immutable).",
+    "orders": "A purchase order of 1 to 1000 units: total = unit_price × quantity, the "
+    "price copied at placement (account, product, quantity, prices never change: trigger "
+    "orders_terms_immutable). Status moves pending → paid (with payment_reference) → "
+    "fulfilled, or pending → cancelled (cancellation_reason); each state's time is set. A "
+    "new order is pending. Kept with the account (ON DELETE RESTRICT).",
     "subscriptions": "An account's subscription to a product, one active per (account, "
     "product). active → cancelled is final. The first active subscription of an 'approved' "
     "account makes it 'active' (trigger subscriptions_activate_account).",

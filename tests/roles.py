@@ -14,6 +14,8 @@ TABLE = {
     "buckets:write": (True, True, True, False, False),
     "keys:write": (True, True, True, False, False),
     "billing": (True, True, False, True, False),
+    # Issue 15: a subscription is cancelled by an owner or a billing member.
+    "subscriptions:cancel": (True, False, False, True, False),
     "quotas:request": (True, True, False, False, False),
     "audit:read": (True, True, False, False, False),
 }

@@ -44,14 +44,14 @@ squawk: ``prefer-robust-stmts`` is ignored on the ADD CONSTRAINT ... NOT VALID a
 statements (as in 0009): each runs inside a transaction that rolls back on failure.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-02
 """
 
 from alembic import op
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -110,4 +110,10 @@ def account_action(account_id: int, action: str):
 
 
 # One organization's page (/admin/accounts/<id>) lives in its own module, on this blueprint.
-from portal.admin import organization_routes  # noqa: E402,F401
+# The catalog and the orders pages live in their own modules; their routes join this
+# blueprint (and its staff-only check) when they are imported here.
+from portal.admin import (  # noqa: E402,F401
+    orders,
+    organization_routes,  # noqa: E402,F401
+    products,
+)

@@ -17,10 +17,19 @@ from portal import events, links, states, text
 from portal.accounts.services import set_status
 from portal.audit import Action
 from portal.audit_log import services as audit_services
+from portal.billing import orders as billing_orders
 from portal.errors import Invalid, NotFound
 from portal.events import OWNERS
 from portal.extensions import db
-from portal.models import Account, AccountMember, AccountStatus, EmailOutbox, QuotaRequest, User
+from portal.models import (
+    Account,
+    AccountMember,
+    AccountStatus,
+    EmailOutbox,
+    Order,
+    QuotaRequest,
+    User,
+)
 from portal.pagination import Cursor, Key, Keyset, Page
 from portal.permissions import check_id, require_platform_admin
 
@@ -31,6 +40,7 @@ LATEST_EVENTS = 10
 class Overview:
     accounts_by_status: dict[str, int]
     pending_quota_requests: int
+    pending_orders: int
     emails_queued: int
     emails_failed: int
     latest: list[audit_services.Entry]
@@ -42,8 +52,9 @@ class Overview:
 
 def overview(user: User) -> Overview:
     """Counts and the latest audit events. Three queries: accounts grouped by status; the
-    pending quota requests and the outbox's queued and failed emails in one statement of
-    scalar subqueries (each reads a partial index); the latest events."""
+    pending quota requests, the orders waiting for payment and the outbox's queued and
+    failed emails in one statement of scalar subqueries (each reads an index); the latest
+    events."""
     require_platform_admin(user)
     by_status = {s.value: 0 for s in AccountStatus}
     for status, count in db.session.execute(
@@ -54,9 +65,11 @@ def overview(user: User) -> Overview:
     def count(model, *where):
         return select(func.count()).select_from(model).where(*where).scalar_subquery()
 
-    quota, queued, failed = db.session.execute(
+    quota, orders_waiting, queued, failed = db.session.execute(
         select(
             count(QuotaRequest, QuotaRequest.status == "pending"),
+            # Orders waiting for payment: a range of the fulfilment queue's index (0017).
+            count(Order, billing_orders.by_status("pending")),
             count(EmailOutbox, EmailOutbox.status == "queued"),
             count(EmailOutbox, EmailOutbox.status == "failed"),
         )
@@ -64,6 +77,7 @@ def overview(user: User) -> Overview:
     return Overview(
         accounts_by_status=by_status,
         pending_quota_requests=quota,
+        pending_orders=orders_waiting,
         emails_queued=queued,
         emails_failed=failed,
         latest=audit_services.latest(LATEST_EVENTS),

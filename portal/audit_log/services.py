@@ -32,7 +32,10 @@ from portal.models import (
     AuditLog,
     Bucket,
     Invitation,
+    Order,
+    Product,
     QuotaRequest,
+    Subscription,
     User,
 )
 from portal.pagination import Cursor, Key, Keyset, Page
@@ -141,6 +144,26 @@ def _target_ref():
                 )
             ),
         ),
+        (
+            log.target_type == "order",
+            scalar(
+                select(cast(Order.id, String)).where(
+                    Order.id == tid, Order.account_id == log.account_id
+                )
+            ),
+        ),
+        (
+            log.target_type == "subscription",
+            scalar(
+                select(cast(Subscription.id, String)).where(
+                    Subscription.id == tid, Subscription.account_id == log.account_id
+                )
+            ),
+        ),
+        (
+            log.target_type == "product",
+            scalar(select(cast(Product.id, String)).where(Product.id == tid)),
+        ),
     ).label("target_ref")
 
 
@@ -235,7 +258,7 @@ class Entry:
         404 for them."""
         if self.target_ref is None:
             return None
-        if self.account_id is None and self.target_type != "account":
+        if self.account_id is None and self.target_type not in PLATFORM_TARGETS:
             return None
         pages = TARGET_PAGES
         if staff:
@@ -270,6 +293,8 @@ TARGET_PAGES: dict[str, Callable[[Entry], str]] = {
     "key": lambda e: links.path("keys.index", account_id=e.account_id),
     "access_key": lambda e: links.path("keys.index", account_id=e.account_id),
     "quota_request": lambda e: links.path("quotas.index", account_id=e.account_id),
+    "order": lambda e: links.path("billing.index", account_id=e.account_id),
+    "subscription": lambda e: links.path("billing.index", account_id=e.account_id),
 }
 
 
@@ -289,13 +314,20 @@ SECTION_OF = {
     "bucket": "buckets",
     "key": "keys",
     "access_key": "keys",
+    "order": "billing",
+    "subscription": "billing",
 }
 
 # Where a target leads in the staff views (/admin/audit, /admin/accounts/<id>). A kind not
 # listed here but listed in TARGET_PAGES leads to its organization's admin page.
 ADMIN_TARGET_PAGES: dict[str, Callable[[Entry], str]] = {
     "account": lambda e: links.path("admin.organization", account_id=int(e.target_ref)),
+    # Products are platform events, read only in the platform's log.
+    "product": lambda e: links.path("admin.product", product_id=int(e.target_ref)),
 }
+# Targets that exist outside any organization (their rows have no account): they link
+# too.
+PLATFORM_TARGETS = {"account", "product"}
 
 
 def _page(account_id: int | None, filters: Filters, before: Cursor | None, limit: int) -> Page:

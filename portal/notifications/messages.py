@@ -39,6 +39,19 @@ KIND_MESSAGES = {
         "%(actor_name)s suspended versioning on the bucket %(bucket)s of %(account_name)s."
     ),
     "bucket.deleted": _l("%(actor_name)s deleted the bucket %(bucket)s of %(account_name)s."),
+    "order.placed": _l(
+        "%(actor_name)s placed order #%(order)s (%(quantity)s × %(product)s) for %(account_name)s."
+    ),
+    "order.paid": _l(
+        "The payment of order #%(order)s (%(product)s) for %(account_name)s was confirmed."
+    ),
+    "order.fulfilled": _l(
+        "Order #%(order)s is fulfilled: %(account_name)s now subscribes to %(product)s."
+    ),
+    "order.cancelled": _l("Order #%(order)s (%(product)s) for %(account_name)s was cancelled."),
+    "subscription.cancelled": _l(
+        "%(actor_name)s cancelled the subscription of %(account_name)s to %(product)s."
+    ),
 }
 
 

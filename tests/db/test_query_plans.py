@@ -435,3 +435,171 @@ def test_the_quota_plans_see_the_seeded_volume(quota_plan_db):
     )
     assert counts.total >= 30_000 and counts.pending >= QUOTA_ACCOUNTS * 3
     assert counts.big >= BIG_HISTORY * 3
+
+
+# --------------------------------------------------------------------------- orders ---
+# /admin/orders (the fulfilment queue: pending first, then paid, then the closed ones,
+# newest first in each; filters by status and organization) and an organization's orders
+# on its billing page. Seeded on a database of their own: 60,000 orders over 40
+# organizations, one of which has 12,000; 2% pending, 2% paid, 5% cancelled, the rest
+# fulfilled (as a live platform looks).
+ORDERS = 60_000
+BIG_ACCOUNT_ORDERS = 12_000
+QUEUE_INDEX = "ix_orders_queue_created_at_id"
+ACCOUNT_QUEUE_INDEX = "ix_orders_account_id_queue_created_at_id"
+
+
+def _seed_orders() -> dict:
+    from sqlalchemy import text as sql
+
+    with db.engine.begin() as conn:
+        buyer = seed.user(conn, "buyer")
+        accounts = [seed.account(conn, buyer, f"Orders {i} Ltda") for i in range(40)]
+        products = [
+            conn.execute(
+                sql(
+                    "INSERT INTO products (sku, name, price_monthly) "
+                    "VALUES (:sku, :name, 10.00) RETURNING id"
+                ),
+                {"sku": f"PLAN-PLAN-{i}", "name": f"Plano {i}"},
+            ).scalar_one()
+            for i in range(5)
+        ]
+        big = accounts[0]
+        conn.execute(
+            sql(
+                "INSERT INTO orders (account_id, product_id, quantity, unit_price, total, "
+                "                    placed_by_id, created_at) "
+                "SELECT CASE WHEN g <= :big THEN CAST(:big_account AS bigint) "
+                "            ELSE (CAST(:accounts AS bigint[]))[1 + g % 39 + 1] END, "
+                "       (CAST(:products AS bigint[]))[1 + g % 5], 1, 10.00, 10.00, :buyer, "
+                "       now() - g * interval '1 minute' "
+                "FROM generate_series(1, :n) AS g"
+            ),
+            {
+                "big": BIG_ACCOUNT_ORDERS,
+                "big_account": big,
+                "accounts": accounts,
+                "products": products,
+                "buyer": buyer,
+                "n": ORDERS,
+            },
+        )
+        # Through the state machine, step by step (no order is inserted in another state).
+        conn.execute(
+            sql(
+                "UPDATE orders SET status = 'cancelled', cancelled_at = created_at "
+                "WHERE id % 100 BETWEEN 4 AND 8"
+            )
+        )
+        conn.execute(
+            sql(
+                "UPDATE orders SET status = 'paid', paid_at = created_at, "
+                "payment_reference = 'PIX' WHERE id % 100 >= 2 AND status = 'pending'"
+            )
+        )
+        conn.execute(
+            sql(
+                "UPDATE orders SET status = 'fulfilled', fulfilled_at = created_at "
+                "WHERE id % 100 >= 9 AND status = 'paid'"
+            )
+        )
+    seed.vacuum_analyze(db.engine, "orders", "accounts", "products", "users")
+    return {"account_id": big}
+
+
+@pytest.fixture(scope="module")
+def orders_plan_db(databases, smtp_server):
+    from portal.billing import orders as billing_orders
+
+    controller, _ = smtp_server
+    app = make_test_app(databases.create("order_plans"), controller.port)
+    upgrade(app)
+    with app.app_context():
+        try:
+            yield app, _seed_orders(), billing_orders
+        finally:
+            db.engine.dispose()
+
+
+def _orders_cursor(app, billing_orders, where: str, offset: int, status=None, **params):
+    row = row_at(
+        app,
+        "SELECT CASE WHEN status = 'pending' THEN 1 WHEN status = 'paid' THEN 2 ELSE 3 END "
+        f"AS queue, created_at, id FROM orders WHERE {where} "
+        "ORDER BY 1, created_at DESC, id DESC OFFSET :o LIMIT 1",
+        o=offset,
+        **params,
+    )
+    return billing_orders.keyset(status).cursor_of(row)
+
+
+@pytest.mark.parametrize(
+    ("depth", "status"),
+    [
+        ("first", None),
+        ("in_pending", None),
+        ("in_closed", None),
+        ("first", "pending"),
+        ("first", "paid"),
+        ("first", "fulfilled"),
+        ("first", "cancelled"),
+        ("deep", "fulfilled"),
+        ("deep", "cancelled"),
+    ],
+)
+def test_the_fulfilment_queue_reads_its_index_without_sorting(orders_plan_db, depth, status):
+    app, _ids, billing_orders = orders_plan_db
+    before = None
+    if depth == "in_pending":
+        before = _orders_cursor(app, billing_orders, "TRUE", 500)
+    elif depth == "in_closed":
+        before = _orders_cursor(app, billing_orders, "TRUE", 30_000)
+    elif depth == "deep":
+        before = _orders_cursor(app, billing_orders, "status = :s", 1_000, status, s=status)
+    stmt = billing_orders.keyset(status).statement(
+        billing_orders.queue_statement(status=status), before, billing_orders.PAGE_SIZE + 1
+    )
+    assert_reads_index(explain(app, stmt), "orders", QUEUE_INDEX)
+
+
+@pytest.mark.parametrize("depth", ["first", "deep"])
+@pytest.mark.parametrize("status", [None, "pending", "fulfilled", "cancelled"])
+def test_one_organizations_orders_read_their_index_without_sorting(orders_plan_db, depth, status):
+    app, ids, billing_orders = orders_plan_db
+    before = None
+    if depth == "deep":
+        where = "account_id = :a" + (" AND status = :s" if status else "")
+        offset = 30 if status == "pending" else 2_000 if status is None else 200
+        before = _orders_cursor(
+            app, billing_orders, where, offset, status, a=ids["account_id"], s=status
+        )
+    stmt = billing_orders.keyset(status).statement(
+        billing_orders.queue_statement(status=status, account_id=ids["account_id"]),
+        before,
+        billing_orders.ACCOUNT_PAGE_SIZE + 1,
+    )
+    assert_reads_index(explain(app, stmt), "orders", ACCOUNT_QUEUE_INDEX)
+
+
+def test_counting_orders_waiting_for_payment_reads_the_queue_index(orders_plan_db):
+    """The admin home's count: the range of one rank of the queue's index (a bitmap scan or
+    an index scan, never the whole table)."""
+    app, _ids, billing_orders = orders_plan_db
+    plan = explain(app, billing_orders.pending_count_statement())
+    all_nodes = list(nodes(plan))
+    assert not [n for n in all_nodes if n["Node Type"] == "Seq Scan"], plan
+    scans = {"Index Scan", "Index Only Scan", "Bitmap Index Scan"}
+    assert [n for n in all_nodes if n["Node Type"] in scans and n["Index Name"] == QUEUE_INDEX]
+
+
+def test_the_orders_volume_is_seeded(orders_plan_db):
+    app, ids, _ = orders_plan_db
+    counts = row_at(
+        app,
+        "SELECT count(*) AS n, count(*) FILTER (WHERE account_id = :a) AS big, "
+        "count(*) FILTER (WHERE status = 'pending') AS pending FROM orders",
+        a=ids["account_id"],
+    )
+    assert (counts.n, counts.big) == (ORDERS, BIG_ACCOUNT_ORDERS)
+    assert 0 < counts.pending < ORDERS // 20

@@ -127,6 +127,10 @@ MACHINES = [
         ("pending", "paid", "fulfilled", "cancelled"),
         frozenset({"pending"}),
         frozenset({("pending", "paid"), ("paid", "fulfilled"), ("pending", "cancelled")}),
+        # Each state carries the time it was reached (0017).
+        extra=", paid_at = CASE WHEN %(to)s::text IN ('paid', 'fulfilled') THEN now() END, "
+        "fulfilled_at = CASE WHEN %(to)s::text = 'fulfilled' THEN now() END, "
+        "cancelled_at = CASE WHEN %(to)s::text = 'cancelled' THEN now() END",
     ),
     Machine(
         "subscriptions",
@@ -134,6 +138,7 @@ MACHINES = [
         ("active", "cancelled"),
         frozenset({"active"}),
         frozenset({("active", "cancelled")}),
+        extra=", cancelled_at = CASE WHEN %(to)s::text = 'cancelled' THEN now() END",
     ),
     Machine(
         "quota_requests",

@@ -40,6 +40,7 @@ class Route(NamedTuple):
     data: dict | None = None  # fields of this action besides the shared form()
     query: str = ""  # a GET's query string
     allowed: int | None = None  # the answer when allowed, if not 200 (GET) / 302 (POST)
+    use: dict | None = None  # which object fills a placeholder, if not its namesake
 
 
 RULE = {"rule_id": "tmp", "prefix": "tmp/", "expiration_days": "7", "enabled": "y"}
@@ -87,6 +88,20 @@ ACCOUNT_ROUTES = [
     Route("post", BUCKET + "/rules/delete", P.BUCKETS_WRITE, data={"rule": "logs"}),
     Route("get", BUCKET + "/lifecycle.json", P.ACCOUNT_READ),
     Route("post", BUCKET + "/lifecycle/import", P.BUCKETS_WRITE, data={"document": S3_RULES}),
+    Route("get", "/accounts/{account}/billing", P.BILLING),
+    Route("get", "/accounts/{account}/billing/orders", P.BILLING),
+    Route(
+        "post",
+        "/accounts/{account}/billing/orders",
+        P.BILLING,
+        data={"product": "{product}", "quantity": "2"},
+    ),
+    Route("post", "/accounts/{account}/billing/orders/{order}/cancel", P.BILLING),
+    Route(
+        "post",
+        "/accounts/{account}/billing/subscriptions/{subscription}/cancel",
+        P.SUBSCRIPTIONS_CANCEL,
+    ),
     Route("get", "/accounts/{account}/quotas", P.ACCOUNT_READ),
     Route("post", "/accounts/{account}/quotas/requests", P.QUOTAS_REQUEST),
     Route("get", "/accounts/{account}/audit", P.AUDIT_READ),
@@ -105,6 +120,19 @@ ADMIN_ROUTES = [
     Route("post", "/admin/accounts/{account}/status/activate", status="approved"),
     Route("post", "/admin/accounts/{account}/status/suspend", status="active"),
     Route("post", "/admin/accounts/{account}/status/reactivate", status="suspended"),
+    Route("get", "/admin/products"),
+    Route(
+        "post",
+        "/admin/products",
+        data={"sku": "NOVO-PLANO", "name": "Plano novo", "price": "1.234,56", "active": "y"},
+    ),
+    Route("get", "/admin/products/{product}"),
+    Route("post", "/admin/products/{product}", data={"name": "Plano renomeado", "price": "9,90"}),
+    Route("post", "/admin/products/{product}/delete"),
+    Route("get", "/admin/orders"),
+    Route("post", "/admin/orders/{order}/pay", data={"reference": "E2E-PIX-0001"}),
+    Route("post", "/admin/orders/{order}/fulfil", use={"order": "paid_order"}),
+    Route("post", "/admin/orders/{order}/cancel"),
     Route("get", "/admin/quota-requests"),
     Route("post", "/admin/quota-requests/{request}/approve"),
     Route("post", "/admin/quota-requests/{request}/reject"),
@@ -176,6 +204,9 @@ def objects(org) -> dict:
     account, people = org
     factories.MemberFactory(account=account, role="owner")
     invitation = factories.InvitationFactory(account=account, role="viewer")
+    product = factories.ProductFactory()
+    order = factories.OrderFactory(account=account, product=product)
+    subscription = factories.SubscriptionFactory(account=account, product=product)
     factories.BucketFactory(
         account=account,
         name="fotos",
@@ -193,6 +224,9 @@ def objects(org) -> dict:
         "member": org.members["viewer"],
         "invitation": invitation.id,
         "name": "fotos",
+        "product": product.id,
+        "order": order.id,
+        "subscription": subscription.id,
     }
 
 
@@ -209,10 +243,16 @@ def writes(dbs) -> tuple:
 
 
 def call(client, route: Route, csrf_token, **ids):
+    ids = {**ids, **{name: ids[other] for name, other in (route.use or {}).items()}}
     url = route.url.format(**ids)
     if route.method == "get":
         return client.get(url + route.query)
-    return client.post(url, data={**form(csrf_token), **(route.data or {})})
+    # A value "{product}" names one of the objects; others are sent as they are.
+    data = {
+        k: ids[v[1:-1]] if isinstance(v, str) and re.fullmatch(r"\{\w+\}", v) else v
+        for k, v in (route.data or {}).items()
+    }
+    return client.post(url, data={**form(csrf_token), **data})
 
 
 def allowed_status(route: Route) -> int:
@@ -275,7 +315,18 @@ def test_each_role_as_domain_md_says(client, login, csrf_token, dbs, org, route,
 def staff_ids(route: Route) -> dict:
     org = factories.every_role_org(status=route.status or "active")
     request = factories.QuotaRequestFactory(account=org.account)
-    return {"org": org, "account": org.account.id, "request": request.id}
+    product = factories.ProductFactory()  # no order refers to it: it may be deleted
+    ordered = factories.ProductFactory()
+    order = factories.OrderFactory(account=org.account, product=ordered)
+    paid = factories.OrderFactory(account=org.account, product=ordered, status="paid")
+    return {
+        "org": org,
+        "account": org.account.id,
+        "request": request.id,
+        "product": product.id,
+        "order": order.id,
+        "paid_order": paid.id,
+    }
 
 
 @pytest.mark.parametrize("route", ADMIN_ROUTES, ids=label)

@@ -23,6 +23,9 @@ PARAMS = {
     "resource": "storage_gb",  # quota.approved, quota.rejected
     "granted": 500,
     "bucket": "fotos",  # bucket.*
+    "order": 12,  # order.*, subscription.cancelled
+    "product": "Armazenamento 1 TB",
+    "quantity": 2,
 }
 
 
