@@ -6,7 +6,7 @@ Flask's default handler is taken off ``app.logger`` (the ``portal`` logger): it 
 whatever ``sys.stderr`` is at that moment, one unformatted line, around every handler the
 deployment set up. When nothing configured the root logger (``flask run``, ``make run``),
 one handler is added: one line per record, with the time, level and logger name, on
-standard error — where a process's log belongs — at ``LOG_LEVEL`` (default INFO).
+standard error — where a process's log belongs — the ``portal`` loggers at ``LOG_LEVEL`` (default INFO).
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ def init_app(app: Flask) -> None:
     app.logger.propagate = True
     root = logging.getLogger()
     if not root.handlers:
+        # The handler passes what reaches it; the root logger's own level stays as it is
+        # (WARNING), so libraries' INFO chatter (alembic's plugins...) stays out, while the
+        # portal's loggers (LOG_LEVEL) and werkzeug's request lines come through.
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter(FORMAT))
         root.addHandler(handler)
-        root.setLevel(level)

@@ -172,6 +172,22 @@ def _app(databases, smtp_server):
         db.engine.dispose()  # close pooled connections before the database is dropped
 
 
+class _TestSession(Session):
+    """The test's session, on the test's connection, for the test's app only. ``db.session``
+    is global: another app in this process (the live server of the browser tests, still
+    answering a page a browser left open) would otherwise run its requests on this
+    connection, from its own thread, and release this test's savepoints under it."""
+
+    app = None
+
+    def get_bind(self, *args, **kwargs):
+        from flask import current_app, has_app_context
+
+        if has_app_context() and current_app._get_current_object() is not self.app:
+            raise RuntimeError("another app used the test's database session")
+        return super().get_bind(*args, **kwargs)
+
+
 @pytest.fixture
 def app(_app):
     """The app, with every session of this test on one connection rolled back at the end."""
@@ -182,9 +198,12 @@ def app(_app):
         # A plain SQLAlchemy session class: Flask-SQLAlchemy's own get_bind() would route
         # mapped tables to the engine and bypass the test connection.
         db.session = scoped_session(
-            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            sessionmaker(
+                bind=connection, join_transaction_mode="create_savepoint", class_=_TestSession
+            ),
             scopefunc=_app_ctx_id,
         )
+        _TestSession.app = _app
         limiter.reset()
     try:
         yield _app

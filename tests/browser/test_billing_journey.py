@@ -11,7 +11,7 @@ import re
 import uuid
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from portal.extensions import db
 from tests.browser.helpers import serious_violations, shot
@@ -75,13 +75,13 @@ def check(page: Page, output_path: str, name: str) -> None:
 
 @pytest.mark.browser
 def test_an_approved_organization_buys_and_goes_live(
-    live_server, people, browser: Browser, page: Page, output_path
+    live_server, people, new_context, page: Page, output_path
 ):
     base = live_server.url
     account = f"{base}/accounts/{people['account_id']}"
 
     # --- staff add a product to the catalog, price typed as 1.234,56 -------------------
-    staff_context = browser.new_context(extra_http_headers={"Accept-Language": "en"})
+    staff_context = new_context(extra_http_headers={"Accept-Language": "en"})
     staff = staff_context.new_page()
     try:
         log_in(staff, base, people["staff"])

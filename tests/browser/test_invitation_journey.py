@@ -7,7 +7,7 @@ import re
 import uuid
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from portal.extensions import db
 from tests.browser.helpers import log_in, serious_violations, shot
@@ -53,9 +53,7 @@ def membership_role(live_server, account_id: int, email: str) -> str | None:
 
 
 @pytest.mark.browser
-def test_invite_join_change_role_leave(
-    live_server, page: Page, browser: Browser, mailbox, output_path
-):
+def test_invite_join_change_role_leave(live_server, page: Page, new_context, mailbox, output_path):
     base = live_server.url
     owner_email, account_id = make_owner(live_server)
     invitee = f"convidada-{uuid.uuid4().hex[:10]}@example.com"
@@ -84,7 +82,7 @@ def test_invite_join_change_role_leave(
     assert link.startswith(base)
 
     # A new person (another browser context) follows it, signs up and joins.
-    context = browser.new_context(locale="en-US", extra_http_headers=ENGLISH)
+    context = new_context(locale="en-US", extra_http_headers=ENGLISH)
     guest = context.new_page()
     try:
         guest.goto(link)

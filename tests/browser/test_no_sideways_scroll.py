@@ -30,6 +30,7 @@ SPECIAL = {
     "auth.reset_password": lambda d: {"token": d["tokens"]["auth.reset_password"]},
     "buckets.detail": lambda d: {"account_id": d["account"].id, "name": d["bucket"]},
     "buckets.new_rule": lambda d: {"account_id": d["account"].id, "name": d["bucket"]},
+    "admin.product": lambda d: {"product_id": d["product"]},
     "buckets.edit_rule": lambda d: {
         "account_id": d["account"].id,
         "name": d["bucket"],
@@ -127,6 +128,12 @@ def wide_data(live_server):
                     }
                 ],
             )
+            product = factories.ProductFactory(
+                sku=("P" + tag)[:40].upper(),
+                name=long_text("Armazenamento", 120),
+                description=long_text("Descrição", 2000),
+            )
+            factories.OrderFactory(account=account, product=product, quantity=999)
             _reset, reset_token = factories.PasswordResetFactory.with_token(user=owner)
             invitation, invitation_token = factories.InvitationFactory.with_token(
                 account=account, email=f"landing.{tag}@example.com", role="member"
@@ -141,6 +148,7 @@ def wide_data(live_server):
         "tokens": {"auth.reset_password": reset_token, "invitations.landing": invitation_token},
         "bucket": bucket,
         "rule": rule,
+        "product": product.id,
     }
 
 
@@ -235,8 +243,8 @@ def check(page: Page, url: str, output_path: str, name: str, tables_fit: bool = 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("who", ["visitor", "owner", "admin"])
-def test_no_page_is_wider_than_a_phone(live_server, wide_data, browser, who, output_path):
-    context = browser.new_context(viewport=PHONE, extra_http_headers={"Accept-Language": "pt-BR"})
+def test_no_page_is_wider_than_a_phone(live_server, wide_data, new_context, who, output_path):
+    context = new_context(viewport=PHONE, extra_http_headers={"Accept-Language": "pt-BR"})
     page = context.new_page()
     base = live_server.url
     if who != "visitor":
@@ -256,8 +264,8 @@ def test_no_page_is_wider_than_a_phone(live_server, wide_data, browser, who, out
 
 @pytest.mark.browser
 @pytest.mark.parametrize("who", ["owner", "admin"])
-def test_wide_tables_fit_a_desktop_too(live_server, wide_data, browser, who, output_path):
-    context = browser.new_context(viewport=DESKTOP)
+def test_wide_tables_fit_a_desktop_too(live_server, wide_data, new_context, who, output_path):
+    context = new_context(viewport=DESKTOP)
     page = context.new_page()
     base = live_server.url
     log_in(page, base, wide_data[who].email)
@@ -275,8 +283,8 @@ def test_wide_tables_fit_a_desktop_too(live_server, wide_data, browser, who, out
 
 
 @pytest.mark.browser
-def test_on_a_phone_a_table_row_reads_as_a_labelled_card(live_server, wide_data, browser):
-    context = browser.new_context(viewport=PHONE, extra_http_headers={"Accept-Language": "en"})
+def test_on_a_phone_a_table_row_reads_as_a_labelled_card(live_server, wide_data, new_context):
+    context = new_context(viewport=PHONE, extra_http_headers={"Accept-Language": "en"})
     page = context.new_page()
     log_in(page, live_server.url, wide_data["owner"].email)
     page.goto(f"{live_server.url}/accounts/{wide_data['account'].id}/members")

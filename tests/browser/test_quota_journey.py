@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from portal.extensions import db
 from tests.browser.helpers import serious_violations, shot
@@ -80,7 +80,7 @@ def fits_390(page: Page) -> None:
 
 @pytest.mark.browser
 def test_ask_for_more_buckets_and_get_a_lower_value_approved(
-    live_server, page: Page, browser: Browser, output_path
+    live_server, page: Page, new_context, output_path
 ):
     base = live_server.url
     ids = setup(live_server)
@@ -119,7 +119,7 @@ def test_ask_for_more_buckets_and_get_a_lower_value_approved(
     shot(page, output_path, "quota-03-request-sent")
 
     # A platform admin (another browser) opens the queue from the admin home's card.
-    context = browser.new_context(locale="en-US", extra_http_headers=ENGLISH)
+    context = new_context(locale="en-US", extra_http_headers=ENGLISH)
     admin = context.new_page()
     try:
         log_in(admin, base, ids["staff"])
