@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, flash, make_response, redirect, render_template, request
 from flask_login import current_user
@@ -68,6 +69,54 @@ def account_page(template: str, partial: str, view, status: int = 200, **context
     return render(
         template, partial, status, account=view.account, membership=view.membership, **context
     )
+
+
+def list_view(template: str, partial: str, form, load: Callable[[Any], Any], url: str, **context):
+    """A keyset-paged list page: ``form`` (a ListForm read from the query string) is parsed,
+    ``load(cursor)`` reads the page when the filters are valid (422 with the messages next
+    to the filters otherwise), and the page or its partial is drawn with ``listing``,
+    ``links`` (pager, "Clear filters") and ``back`` (this view's URL, for row actions to
+    return to without JavaScript)."""
+    ok, cursor = form.parse()
+    listing = load(cursor) if ok else None
+    return render(
+        template,
+        partial,
+        200 if listing is not None else 422,
+        form=form,
+        listing=listing,
+        links=form.links(url, listing),
+        back=request.full_path.rstrip("?"),
+        **context,
+    )
+
+
+def back_to(value: str | None, base: str) -> str:
+    """Where a row action returns without JavaScript: ``value`` when it is the list ``base``
+    itself (with its filters and page), never another page or site; else ``base``."""
+    value = (value or "").strip()
+    parts = urlsplit(value)
+    if value and not parts.scheme and not parts.netloc and parts.path == base:
+        return f"{base}?{parts.query}" if parts.query else base
+    return base
+
+
+def row_page(template: str, name: str, load: Callable[..., Any]):
+    """The ``page`` of a :class:`Rows` whose refusal, without JavaScript, is shown on a page
+    of that row alone (``template`` reads it as ``name``): the row as it is now, with the
+    message next to the field (422)."""
+
+    def page(errors: dict, *, error_field=None, extra=None, **ids):
+        row = load(**ids)
+        return render_template(
+            template,
+            **{name: row},
+            row_error=errors.get(row.dom_id),
+            error_field=error_field,
+            **(extra or {}),
+        ), 422
+
+    return page
 
 
 def done(message: str | None, back: str, partial: Callable[[], Any] | None = None):

@@ -3,14 +3,13 @@ rules (which move is allowed, the required suspension reason) live in the servic
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
+from portal import web
 from portal.accounts.labels import STATUS_LABELS
 from portal.admin.services import ORDER, STATUSES
 from portal.pagination import ListForm
@@ -48,9 +47,4 @@ class StatusForm(FlaskForm):
 
     def back_url(self) -> str:
         """``back`` when it is the list page itself (never another site), else the list."""
-        base = url_for("admin.accounts")
-        value = (self.back.data or "").strip()
-        parts = urlsplit(value)
-        if value and not parts.scheme and not parts.netloc and parts.path == base:
-            return f"{base}?{parts.query}" if parts.query else base
-        return base
+        return web.back_to(self.back.data, url_for("admin.accounts"))

@@ -12,9 +12,7 @@ staff-only check covers them."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import render_template, request, url_for
+from flask import request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -78,57 +76,35 @@ class MoveForm(FlaskForm):
     back = HiddenField()
 
     def back_url(self) -> str:
-        base = url_for("admin.orders")
-        value = (self.back.data or "").strip()
-        parts = urlsplit(value)
-        if value and not parts.scheme and not parts.netloc and parts.path == base:
-            return f"{base}?{parts.query}" if parts.query else base
-        return base
+        return web.back_to(self.back.data, url_for("admin.orders"))
 
 
 @bp.get("/orders", endpoint="orders")
 @login_required
 def orders_list():
     form = OrderFilterForm(formdata=request.args)
-    ok, cursor = form.parse()
-    listing = None
-    if ok:
-        listing = orders.list_orders(
+    return web.list_view(
+        PAGE,
+        LIST,
+        form,
+        lambda cursor: orders.list_orders(
             web.actor(),
             status=form.status.data or None,
             account_id=form.account_obj.id if form.account_obj is not None else None,
             before=cursor,
             limit=web.page_size("ADMIN_ORDERS_PAGE_SIZE", orders.PAGE_SIZE),
-        )
-    return web.render(
-        PAGE,
-        LIST,
-        200 if listing is not None else 422,
-        form=form,
-        listing=listing,
-        links=form.links(url_for("admin.orders"), listing),
-        back=request.full_path.rstrip("?"),
+        ),
+        url_for("admin.orders"),
     )
-
-
-def _refused_page(errors: dict, *, order_id: int, error_field=None, extra=None):
-    """Without JavaScript, a refused move shows the order as it is now, with the message
-    next to the field (422)."""
-    row = orders.order_row(web.actor(), order_id)
-    return render_template(
-        "admin/order_action.html",
-        o=row,
-        row_error=errors.get(row.dom_id),
-        error_field=error_field,
-        **(extra or {}),
-    ), 422
 
 
 ORDER = web.Rows(
     template="admin/_order_row.html",
     name="o",
     reload=lambda order_id: orders.order_row(web.actor(), order_id),
-    page=_refused_page,
+    page=web.row_page(
+        "admin/order_action.html", "o", lambda order_id: orders.order_row(web.actor(), order_id)
+    ),
     columns=7,
 )
 

@@ -7,8 +7,6 @@ staff-only check covers them."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import render_template, request, url_for
 from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
@@ -57,11 +55,7 @@ def _list_url() -> str:
 
 def _back(value: str | None) -> str:
     """The list with its page, never another site."""
-    base = _list_url()
-    parts = urlsplit((value or "").strip())
-    if value and not parts.scheme and not parts.netloc and parts.path == base:
-        return f"{base}?{parts.query}" if parts.query else base
-    return base
+    return web.back_to(value, _list_url())
 
 
 def _page(form: ProductForm | None = None, status: int = 200, row_errors=None, message=None):

@@ -49,45 +49,30 @@ ACCOUNTS_LIST = "admin/_accounts_list.html"
 @login_required
 def accounts():
     form = AccountFilterForm(formdata=request.args)
-    ok, cursor = form.parse()
-    listing = None
-    if ok:
-        listing = services.list_accounts(
+    return web.list_view(
+        ACCOUNTS_PAGE,
+        ACCOUNTS_LIST,
+        form,
+        lambda cursor: services.list_accounts(
             web.actor(),
             status=form.status.data or None,
             q=form.q.data,
             before=cursor,
             limit=web.page_size("ADMIN_ACCOUNTS_PAGE_SIZE", services.ACCOUNTS_PAGE_SIZE),
-        )
-    return web.render(
-        ACCOUNTS_PAGE,
-        ACCOUNTS_LIST,
-        200 if listing is not None else 422,
-        form=form,
-        listing=listing,
-        links=form.links(url_for("admin.accounts"), listing),
-        back=request.full_path.rstrip("?"),
+        ),
+        url_for("admin.accounts"),
     )
-
-
-def _refused_page(errors: dict, *, account_id: int, error_field=None, extra=None):
-    """Without JavaScript, a refused move shows the organization as it is now, with the
-    message next to the field (422)."""
-    row = services.get_account_row(web.actor(), account_id)
-    return render_template(
-        "admin/accounts_action.html",
-        a=row,
-        row_error=errors.get(row.dom_id),
-        error_field=error_field,
-        **(extra or {}),
-    ), 422
 
 
 ACCOUNT = web.Rows(
     template="admin/_account_row.html",
     name="a",
     reload=lambda account_id: services.get_account_row(web.actor(), account_id),
-    page=_refused_page,
+    page=web.row_page(
+        "admin/accounts_action.html",
+        "a",
+        lambda account_id: services.get_account_row(web.actor(), account_id),
+    ),
 )
 
 

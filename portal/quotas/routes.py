@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, request, url_for
 from flask_babel import gettext
 from flask_login import login_required
 
@@ -160,45 +160,30 @@ QUEUE_LIST = "quotas/_review_queue.html"
 def review_queue():
     require_platform_admin(web.actor())
     form = ReviewFilterForm(formdata=request.args)
-    ok, cursor = form.parse()
-    listing = None
-    if ok:
-        listing = review.list_queue(
+    return web.list_view(
+        QUEUE_PAGE,
+        QUEUE_LIST,
+        form,
+        lambda cursor: review.list_queue(
             web.actor(),
             status=form.status.data or None,
             resource=form.resource.data or None,
             before=cursor,
             limit=web.page_size("QUOTA_REVIEW_PAGE_SIZE", review.PAGE_SIZE),
-        )
-    return web.render(
-        QUEUE_PAGE,
-        QUEUE_LIST,
-        200 if listing is not None else 422,
-        form=form,
-        listing=listing,
-        links=form.links(url_for("quotas.review"), listing),
-        back=request.full_path.rstrip("?"),
+        ),
+        url_for("quotas.review"),
     )
-
-
-def _refused_page(errors: dict, *, request_id: int, error_field=None, extra=None):
-    """Without JavaScript, a refused decision shows the request as it is now, with the
-    message next to the field (422)."""
-    row = review.review_row(web.actor(), request_id)
-    return render_template(
-        "quotas/review_action.html",
-        r=row,
-        row_error=errors.get(row.dom_id),
-        error_field=error_field,
-        **(extra or {}),
-    ), 422
 
 
 REQUEST = web.Rows(
     template="quotas/_review_row.html",
     name="r",
     reload=lambda request_id: review.review_row(web.actor(), request_id),
-    page=_refused_page,
+    page=web.row_page(
+        "quotas/review_action.html",
+        "r",
+        lambda request_id: review.review_row(web.actor(), request_id),
+    ),
 )
 
 
