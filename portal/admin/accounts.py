@@ -6,27 +6,21 @@ from __future__ import annotations
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from portal import web
 from portal.accounts.labels import STATUS_LABELS
 from portal.admin.services import ORDER, STATUSES
+from portal.fields import OpenChoiceField
 from portal.pagination import ListForm
-
-
-class StatusField(SelectField):
-    """The status filter; an unknown value gets validate_status's translated message."""
-
-    def pre_validate(self, form):
-        return None
 
 
 class AccountFilterForm(ListForm):
     """The list's filters, kept in the URL."""
 
     keyset = ORDER
-    status = StatusField(_l("Status"), validators=[Optional()])
+    status = OpenChoiceField(_l("Status"), validators=[Optional()])
     q = StringField(_l("Name or CNPJ"), validators=[Optional(), Length(max=120)])
 
     def __init__(self, *args, **kwargs):

@@ -17,31 +17,25 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from portal import web
 from portal.admin.routes import bp
 from portal.billing import orders
 from portal.billing.labels import ORDER_STATUS_LABELS
+from portal.fields import OpenChoiceField
 from portal.pagination import ListForm
 
 PAGE = "admin/orders.html"
 LIST = "admin/_orders_list.html"
 
 
-class StatusField(SelectField):
-    """The status filter; an unknown value gets validate_status's translated message."""
-
-    def pre_validate(self, form):
-        return None
-
-
 class OrderFilterForm(ListForm):
     """The list's filters, kept in the URL."""
 
     keyset = orders.ORDER
-    status = StatusField(_l("Status"), validators=[Optional()])
+    status = OpenChoiceField(_l("Status"), validators=[Optional()])
     account = StringField(
         _l("Organization (number or CNPJ)"), validators=[Optional(), Length(max=40)]
     )

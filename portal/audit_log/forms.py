@@ -4,55 +4,15 @@ checked here; each bad value gets its message next to its field (422)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, SelectField, StringField
+from wtforms import Field, StringField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from portal.audit import Action
 from portal.audit_log import messages
 from portal.audit_log.services import ORDER, SYSTEM, Filters, day_bounds
+from portal.fields import ChoiceField, DayField
 from portal.pagination import ListForm
-
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2100, 12, 31)
-
-
-class DayField(StringField):
-    """A calendar day, YYYY-MM-DD (what <input type="date"> sends)."""
-
-    keeps_raw = True
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        raw = (valuelist[0] if valuelist else "").strip()
-        self.raw_value = raw
-        if not raw:
-            return
-        try:
-            self.data = datetime.strptime(raw, "%Y-%m-%d").date()
-        except ValueError as exc:
-            self.data = None
-            raise ValueError(_l("Enter a date as YYYY-MM-DD.")) from exc
-        if not EARLIEST <= self.data <= LATEST:
-            self.data = None
-            raise ValueError(_l("Choose a date between 2000 and 2100."))
-
-    def _value(self):
-        if self.data:
-            return self.data.isoformat()
-        return getattr(self, "raw_value", "") or ""
-
-
-class ChoiceField(SelectField):
-    """A select whose unknown values get a clear, translated message."""
-
-    def pre_validate(self, form):
-        if self.data in (None, ""):
-            return
-        if self.data not in {str(value) for value, _label in self.choices}:
-            raise ValidationError(_l("Choose one of the options in the list."))
 
 
 def _action_choices():

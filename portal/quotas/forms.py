@@ -11,9 +11,10 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import HTTPException
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
+from portal.fields import ChoiceField, WholeNumberField
 from portal.models import QUOTA_RESOURCES
 from portal.pagination import ListForm
 from portal.quotas import labels, review
@@ -22,37 +23,6 @@ from portal.quotas.services import HISTORY, REASON_MAX, REASON_MIN
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-class WholeNumberField(StringField):
-    """A positive whole number (digits only; what <input type="number"> sends). ``data`` is
-    an int, or None when the field was left empty."""
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        raw = (valuelist[0] if valuelist else "").strip()
-        self.raw_value = raw
-        if not raw:
-            return
-        # 18 digits at most: far beyond any quota, and below PostgreSQL's bigint.
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
-            raise ValueError(_l("Enter a whole number, digits only."))
-        self.data = int(raw)
-
-    def _value(self):
-        if self.data is not None:
-            return str(self.data)
-        return getattr(self, "raw_value", "") or ""
-
-
-class ChoiceField(SelectField):
-    """A select whose unknown values get a clear, translated message."""
-
-    def pre_validate(self, form):
-        if self.data in (None, ""):
-            return
-        if self.data not in {str(value) for value, _label in self.choices}:
-            raise ValidationError(_l("Choose one of the options in the list."))
 
 
 def _resource_choices():

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import StringField
 
+from portal.fields import OpenChoiceField
 from portal.i18n import LANGUAGE_NAMES
 from portal.users.timezones import BRAZIL, others
 
 
-class ChoiceField(SelectField):
-    """A select whose value the service checks (with its own message, next to the field)."""
-
-    def pre_validate(self, form):
-        return None
-
-
 class ProfileForm(FlaskForm):
     name = StringField(_l("Name"))
-    locale = ChoiceField(_l("Language"))
-    timezone = ChoiceField(
+    locale = OpenChoiceField(_l("Language"))
+    timezone = OpenChoiceField(
         _l("Time zone"),
         description=_l("Dates and times on every page are shown in this time zone."),
     )
