@@ -205,7 +205,7 @@ def test_the_page_lists_subscriptions_orders_and_the_catalog(client, login, dbs,
         assert f'<section id="{section}"' in html
         assert f'href="#{section}"' in html
     subscriptions = html.split('id="subscriptions"')[1].split("</section>")[0]
-    assert "Armazenamento 1 TB" in subscriptions and "\"Quantity\">3</td>" in subscriptions
+    assert "Armazenamento 1 TB" in subscriptions and '"Quantity">3</td>' in subscriptions
     assert "R$3,703.68" in subscriptions  # 3 × 1,234.56 a month
     orders = html.split('<section id="orders"')[1].split("</section>")[0]
     assert orders.index("Waiting for payment") < orders.index("Fulfilled")  # pending first
