@@ -117,6 +117,16 @@ def s3_endpoint(value: str | None = None) -> str:
     return value
 
 
+def usage_prices(value: str | None = None):
+    """``USAGE_PRICES``: "storage_gb_month=0.12,egress_gb=0.08,…" (portal/usage/pricing.py)."""
+    from portal.usage.pricing import PricesError, parse_prices
+
+    try:
+        return parse_prices(value)
+    except PricesError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def from_environment(instance_path: Path, overrides: dict | None = None) -> dict:
     """Settings for the app; ``overrides`` win, and the secret key and database are only
     looked up (or started) when the overrides do not provide them."""
@@ -167,6 +177,8 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "STORAGE_REGIONS": storage_regions(os.environ.get("STORAGE_REGIONS")),
         "S3_ENDPOINT": s3_endpoint(os.environ.get("S3_ENDPOINT")),
         "BUCKETS_PAGE_SIZE": int(os.environ.get("BUCKETS_PAGE_SIZE", "50")),
+        # Metered usage prices (portal/usage/pricing.py says why they are configuration).
+        "USAGE_PRICES": usage_prices(os.environ.get("USAGE_PRICES")),
     }
     settings.update(overrides)
     settings["RATELIMIT_STORAGE_URI"] = check_ratelimit_storage(
