@@ -9,8 +9,8 @@ the portal does, at a moment in the past.
   logins and read notifications go through the services (``users``, ``accounts``,
   ``admin``, ``invitations``, ``members``, ``auth``, ``notifications``): the same rules,
   the same audit rows and notifications as a person clicking.
-- Buckets, access keys, orders, subscriptions, invoices, usage and quota requests have no
-  service yet: each has ONE builder here that writes its rows, walks its state machine
+- Buckets and quota requests go through their services too (``buckets``, ``quotas``).
+- Access keys, orders, subscriptions, invoices and usage: each has ONE builder here that writes its rows, walks its state machine
   through :mod:`portal.states` (one allowed move at a time, as the database's triggers
   demand) and records each step with :func:`portal.events.emit`. When a domain's service
   lands, its builder becomes a call to it.
@@ -21,6 +21,7 @@ Every builder writes into the caller's transaction; the command commits once.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 from collections.abc import Iterator, Sequence
@@ -31,11 +32,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import event, func, select
 from stdnum.br import cnpj as stdnum_cnpj
 
-from portal import clock, events, links, states
+from portal import clock, events, lifecycle, links, states
 from portal.accounts import services as accounts
 from portal.admin import services as admin
 from portal.audit import Action
 from portal.auth import services as auth
+from portal.buckets import rules as bucket_rules
+from portal.buckets import services as bucket_services
 from portal.crypto import seal
 from portal.events import Target
 from portal.extensions import db
@@ -60,6 +63,8 @@ from portal.models import (
 )
 from portal.models.base import Base
 from portal.notifications import services as notifications
+from portal.quotas import review as quota_review
+from portal.quotas import services as quota_services
 from portal.sessions import services as sessions
 from portal.users import services as users
 
@@ -324,39 +329,28 @@ def bucket(
     versioning: str = "unversioned",
     rules: Sequence[dict] = (),
 ) -> Bucket:
-    """A bucket created at ``when``; versioning switched on a few days later (and suspended
-    if asked), lifecycle rules set after that. Usage figures are fixed per name."""
-    digest = int(hashlib.sha256(name.encode()).hexdigest(), 16)
+    """A bucket created at ``when`` through the buckets service; versioning switched on a
+    few days later (and suspended if asked), lifecycle rules imported after that (the S3
+    JSON import). Its size is what the metering pipeline last measured (fixed per name)."""
     with at(when):
-        row = Bucket(
-            account_id=account.id,
-            name=name,
-            object_count=1_000 + digest % 90_000,
-            size_bytes=(1 + digest % 30) * 1024**3,  # within the 100 GB quota
-            created_by_id=actor.id,
-        )
-        db.session.add(row)
-        db.session.flush()
-        _emit(actor, Action.BUCKET_CREATED, Target("bucket", row.id, name), account)
-    for i, (_action, state) in enumerate(_walk(states.VERSIONING, row, "versioning", versioning)):
+        row = bucket_services.create_bucket(actor, account.id, name, ip=DEMO_IP)
+    for i, (action, _state) in enumerate(states.VERSIONING.steps(versioning)):
         with at(when + timedelta(days=15 + 5 * i)):
-            _emit(
-                actor,
-                Action.BUCKET_VERSIONING_CHANGED,
-                Target("bucket", row.id, name),
-                account,
-                versioning=state,
-            )
+            bucket_services.change_versioning(actor, account.id, name, action, ip=DEMO_IP)
     if rules:
         with at(when + timedelta(days=20)):
-            row.lifecycle_rules = list(rules)
-            _emit(
+            bucket_rules.import_rules(
                 actor,
-                Action.BUCKET_LIFECYCLE_CHANGED,
-                Target("bucket", row.id, name),
-                account,
-                rules=len(rules),
+                account.id,
+                name,
+                pasted=json.dumps(lifecycle.to_s3(list(rules))),
+                acknowledge=True,
+                ip=DEMO_IP,
             )
+    digest = int(hashlib.sha256(name.encode()).hexdigest(), 16)
+    row.object_count = 1_000 + digest % 90_000
+    row.size_bytes = (1 + digest % 30) * 1024**3  # within the 100 GB quota
+    db.session.flush()
     return row
 
 
@@ -556,12 +550,6 @@ def usage(account: Account, buckets: Sequence[Bucket], *, days: int) -> None:
     db.session.flush()
 
 
-QUOTA_DECISIONS = {
-    "approve": (Action.QUOTA_APPROVED, "Aprovado para o plano atual"),
-    "reject": (Action.QUOTA_REJECTED, "Uso atual não justifica o aumento"),
-}
-
-
 def quota_request(
     account: Account,
     requester: User,
@@ -572,28 +560,20 @@ def quota_request(
     when: datetime,
     status: str = "pending",
     reason: str = "",
+    note: str | None = None,
 ) -> QuotaRequest:
-    """A request at ``when``, reviewed by ``staff`` a day later unless it stays pending. The
-    database raises the quota on approval."""
+    """A request at ``when`` through the quotas service, decided by ``staff`` a day later
+    (``status`` approved or rejected, with ``note``) unless it stays pending. The database
+    raises the quota on approval."""
     with at(when):
-        row = QuotaRequest(
-            account_id=account.id,
-            resource=resource,
-            current_value=account.quota(resource),
-            requested_value=value,
-            reason=reason,
-            requested_by_id=requester.id,
+        row = quota_services.request_increase(
+            requester, account.id, resource, value, reason, ip=DEMO_IP
         )
-        db.session.add(row)
-        db.session.flush()
-        target = Target("quota_request", row.id, resource)
-        _emit(requester, Action.QUOTA_REQUESTED, target, account, requested=value)
-    for action, _state in _walk(states.QUOTA_REQUEST, row, "status", status):
+    if status != "pending":
         with at(when + timedelta(days=1)):
-            audit_action, note = QUOTA_DECISIONS[action]
-            row.reviewed_by_id = staff.id
-            row.reviewed_at = clock.now()
-            row.review_note = note
-            _emit(staff, audit_action, target, account)
+            if status == "approved":
+                quota_review.approve(staff, row.id, value, note, ip=DEMO_IP)
+            else:
+                quota_review.reject(staff, row.id, note, ip=DEMO_IP)
     db.session.refresh(account)  # an approval raised the quota
     return row

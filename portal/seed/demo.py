@@ -188,7 +188,8 @@ def seed_demo() -> None:
             25,
             when=days_ago(15),
             status="approved",
-            reason="Novos projetos de clientes",
+            reason="Novos projetos de clientes: um bucket por cliente a partir de março",
+            note="Aprovado para o plano atual",
         )
         b.quota_request(
             acme,
@@ -198,7 +199,8 @@ def seed_demo() -> None:
             100_000,
             when=days_ago(15),
             status="rejected",
-            reason="Migração de arquivo histórico",
+            reason="Migração do arquivo histórico de 20 anos da empresa",
+            note="O uso atual não justifica o aumento; fale com vendas",
         )
         b.quota_request(
             acme,
@@ -207,7 +209,7 @@ def seed_demo() -> None:
             "access_keys",
             12,
             when=days_ago(15),
-            reason="Uma chave por pipeline de CI",
+            reason="Uma chave por pipeline de CI, isoladas por projeto",
         )
         b.invite(acme, ana, "joao@example.com.br", "member", when=days_ago(3))
         marina = b.invite(acme, bruno, "marina@example.com.br", "viewer", when=days_ago(6))
@@ -220,7 +222,13 @@ def seed_demo() -> None:
     if bela:
         b.order(bela, basic, fernanda, admin, when=days_ago(3))
         b.quota_request(
-            bela, fernanda, admin, "buckets", 15, when=days_ago(3), reason="Lojas novas no Sul"
+            bela,
+            fernanda,
+            admin,
+            "buckets",
+            15,
+            when=days_ago(3),
+            reason="Lojas novas no Sul: um bucket por loja",
         )
         b.invite(bela, fernanda, "contato@belavista.com.br", "viewer", when=days_ago(3))
         b.read_notifications(bela, before=days_ago(7), after=READ_AFTER)

@@ -189,8 +189,9 @@ def test_every_account_status_was_reached_through_allowed_moves(seeded):
 
 
 def test_people_are_told_and_read_what_happened(seeded):
-    """Every notification comes from an event (an audit row of its kind, at its moment);
-    the old ones were read a day later, the recent ones wait."""
+    """Every notification comes from an event (an audit row of its domain — a versioning
+    change notifies "bucket.versioning_enabled" for "bucket.versioning_changed" —, at its
+    moment); the old ones were read a day later, the recent ones wait."""
     _app, url, *_ = seeded
     with psycopg.connect(libpq_url(url)) as connection:
         rows = connection.execute(
@@ -198,7 +199,8 @@ def test_people_are_told_and_read_what_happened(seeded):
         ).fetchall()
         from_events = connection.execute(
             "SELECT count(DISTINCT n.id) FROM notifications n JOIN audit_logs a "
-            "ON a.action = n.kind AND a.account_id = n.account_id "
+            "ON split_part(a.action, '.', 1) = split_part(n.kind, '.', 1) "
+            "AND a.account_id = n.account_id "
             "AND abs(extract(epoch FROM a.created_at - n.created_at)) < 1"
         ).fetchone()[0]
     assert from_events == len(rows)
