@@ -519,8 +519,10 @@ def invoice(
                 _emit(staff, Action.INVOICE_ISSUED, Target("invoice", row.id, label), account)
         elif action == "pay":
             row.paid_at = min(issued + timedelta(days=6), now())
+            row.payment_reference = f"E2E{row.number:029d}"
         elif action == "void":
             row.voided_at = min(issued + timedelta(days=2), now())
+            row.void_reason = "Emitida com o valor errado; substituída por outra fatura."
     db.session.flush()
     return row
 
