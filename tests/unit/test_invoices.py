@@ -279,7 +279,7 @@ def test_opening_sets_dates_audits_and_tells_owners_and_billing(admin, draft):
     assert row.issued_at is not None
     assert row.due_at == invoices.today() + timedelta(days=10)
     audit = db.session.scalar(select(AuditLog).where(AuditLog.action == Action.INVOICE_ISSUED))
-    assert audit.account_id == org.account.id and audit.ip == "203.0.113.9"
+    assert audit.account_id == org.account.id and str(audit.ip) == "203.0.113.9"
     told = set(db.session.scalars(select(Notification.user_id)))
     assert told == {org.people["owner"].id, org.people["billing"].id}
     link = db.session.scalar(select(Notification.link))
@@ -300,7 +300,6 @@ def test_marking_paid_needs_a_reference(admin, draft):
         with pytest.raises(Invalid) as error:
             invoices.mark_paid(admin, invoice.id, reference)
         assert error.value.field == "reference"
-        db.session.rollback()
     assert tally() == before
     row = invoices.mark_paid(admin, invoice.id, "  E2E12345678901234567890123456789  ")
     assert row.status == "paid" and row.payment_reference == "E2E12345678901234567890123456789"
@@ -312,7 +311,6 @@ def test_voiding_needs_a_reason_and_tells_customers_only_of_an_open_one(admin, d
     with pytest.raises(Invalid) as error:
         invoices.void_invoice(admin, invoice.id, " ")
     assert error.value.field == "reason"
-    db.session.rollback()
     row = invoices.void_invoice(admin, invoice.id, "Emitida em duplicidade")
     assert row.status == "void" and row.void_reason == "Emitida em duplicidade"
     assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
@@ -336,7 +334,6 @@ def test_a_refused_move_is_invalid_and_writes_nothing(admin, dbs, status, action
     with pytest.raises(Invalid) as error:
         call()
     assert str(invoice.number) in error.value.message
-    db.session.rollback()
     assert tally() == before
 
 
