@@ -252,7 +252,7 @@ def test_the_command_line_issues_and_says_how_many(app, runner, dbs, month):
     result = runner.invoke(args=["invoices", "issue", "--period", "2026-11"])
     assert "2026-11: 0 drafts created, 3 already existed" in result.output
     bad = runner.invoke(args=["invoices", "issue", "--period", "2026-13"])
-    assert bad.exit_code != 0 and "YYYY-MM" in bad.output
+    assert bad.exit_code != 0 and "--period" in bad.output and "2026-11." in bad.output
 
 
 # ------------------------------------------------------------------------ moves ---
