@@ -187,6 +187,8 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         ),
         "ISSUER_CITY": os.environ.get("ISSUER_CITY", "SAO PAULO"),
         "PIX_KEY": os.environ.get("PIX_KEY", "financeiro@primecloud.com.br"),
+        # The receiver's name in PIX codes (at most 25 characters, as the bank shows it).
+        "PIX_MERCHANT_NAME": os.environ.get("PIX_MERCHANT_NAME", "PrimeCloud"),
         "INVOICE_DUE_DAYS": int(os.environ.get("INVOICE_DUE_DAYS", "10")),
     }
     settings.update(overrides)

@@ -342,6 +342,11 @@ class InvoiceRow:
         return period_label(self.period_start)
 
     @property
+    def last_day(self) -> date:
+        """The period's last day (``period_end`` is the next month's first)."""
+        return self.period_end - timedelta(days=1)
+
+    @property
     def status_label(self) -> str:
         return invoice_status_label(self.status)
 

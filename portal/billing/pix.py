@@ -93,12 +93,13 @@ def payload(
 
 
 def invoice_payload(number: int, total: Decimal) -> str:
-    """The payload of an open invoice: the configured key, issuer's name and city, the
-    total, the txid from the number."""
+    """The payload of an open invoice: the configured key (``PIX_KEY``), the receiver's
+    name (``PIX_MERCHANT_NAME``) and city (``ISSUER_CITY``), the total, the txid from the
+    number."""
     config = current_app.config
     return payload(
         config["PIX_KEY"],
-        config["ISSUER_NAME"],
+        config.get("PIX_MERCHANT_NAME") or config["ISSUER_NAME"],
         config["ISSUER_CITY"],
         total,
         txid_of(number),
