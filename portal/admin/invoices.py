@@ -19,11 +19,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 
 from portal import web
 from portal.admin.routes import bp
-from portal.billing import invoices
+from portal.billing import invoices, orders
 from portal.billing.labels import INVOICE_STATUS_LABELS
 from portal.errors import Invalid
 from portal.extensions import db
@@ -41,6 +41,9 @@ class InvoiceFilterForm(ListForm):
     period = StringField(_l("Month (YYYY-MM)"), validators=[Optional()])
     status = OpenChoiceField(_l("Status"), validators=[Optional()])
     past_due = BooleanField(_l("Only open invoices past due"))
+    account = StringField(
+        _l("Organization (number or CNPJ)"), validators=[Optional(), Length(max=40)]
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,6 +51,13 @@ class InvoiceFilterForm(ListForm):
             (s, INVOICE_STATUS_LABELS[s]) for s in invoices.STATUSES
         ]
         self.period_start = None
+        self.account_obj = None
+
+    def validate_account(self, field) -> None:
+        if (field.data or "").strip():
+            self.account_obj = orders.find_account(field.data)
+            if self.account_obj is None:
+                raise ValidationError(_l("No organization has this number or CNPJ."))
 
     def validate_status(self, field) -> None:
         if field.data and field.data not in invoices.STATUSES:
@@ -92,6 +102,7 @@ def invoices_list():
             period=form.period_start,
             status=form.status.data or None,
             past_due=bool(form.past_due.data),
+            account_id=form.account_obj.id if form.account_obj is not None else None,
             before=cursor,
             limit=web.page_size("ADMIN_INVOICES_PAGE_SIZE", invoices.PAGE_SIZE),
         ),

@@ -317,7 +317,7 @@ SECTION_OF = {
     "access_key": "keys",
     "order": "billing",
     "subscription": "billing",
-    "invoice": "billing",
+    "invoice": "invoices",
 }
 
 # Where a target leads in the staff views (/admin/audit, /admin/accounts/<id>). A kind not

@@ -403,6 +403,7 @@ def list_invoices(
     period: date | None = None,
     status: str | None = None,
     past_due: bool = False,
+    account_id: int | None = None,
     before: Cursor | None = None,
     limit: int = PAGE_SIZE,
 ) -> Page[InvoiceRow]:
@@ -410,6 +411,8 @@ def list_invoices(
     require_platform_admin(actor)
     status = _check_status(status)
     stmt = rows_statement()
+    if account_id is not None:
+        stmt = stmt.where(Invoice.account_id == account_id)
     if period is not None:
         stmt = stmt.where(Invoice.period_start == period)
     if status:
@@ -469,6 +472,23 @@ def account_invoice(user: User, account_id: int, number: int) -> InvoiceView:
         )
     )
     return InvoiceView(account, membership, InvoiceRow(*row), lines)
+
+
+ADMIN_SECTION_INVOICES = 6
+
+
+@dataclass(frozen=True)
+class AdminInvoices:
+    account_id: int
+    invoices: list[InvoiceRow]
+
+
+def admin_section(actor: User, account: Account) -> AdminInvoices:
+    """The staff page of one organization: its latest invoices, drafts included. One
+    query."""
+    require_platform_admin(actor)
+    page = list_invoices(actor, account_id=account.id, limit=ADMIN_SECTION_INVOICES)
+    return AdminInvoices(account.id, page.rows)
 
 
 def past_due_count_statement() -> Select:

@@ -253,3 +253,25 @@ def test_the_admin_home_counts_open_invoices_past_due(client, admin, dbs):
     assert re.search(r'id="stat-invoices-past-due">1<', html)
     listed = client.get("/admin/invoices?status=open&past_due=y").get_data(as_text=True)
     assert f"invoice-{late.id}" in listed and listed.count('<tr id="invoice-') == 1
+
+
+def test_staff_filter_by_organization_and_see_its_latest_invoices(client, admin, dbs):
+    a, b = factories.AccountFactory(name="Alfa Ltda"), factories.AccountFactory(name="Beta Ltda")
+    mine = make_invoice(a, "draft", period=date(2026, 11, 1))
+    theirs = make_invoice(b, "open", period=date(2026, 11, 1))
+    html = client.get(f"/admin/invoices?account={a.id}").get_data(as_text=True)
+    assert f"invoice-{mine.id}" in html and f"invoice-{theirs.id}" not in html
+    assert client.get("/admin/invoices?account=999999999").status_code == 422
+    page_html = client.get(f"/admin/accounts/{a.id}").get_data(as_text=True)
+    assert 'id="invoices"' in page_html and f"/admin/invoices?account={a.id}" in page_html
+
+
+def test_the_staff_list_issues_a_fixed_number_of_queries(client, admin, dbs, count_queries):
+    with count_queries() as few:
+        assert client.get("/admin/invoices").status_code == 200
+    for n in range(8):
+        make_invoice(factories.AccountFactory(), "open", period=date(2023, n + 1, 1))
+    with count_queries() as many:
+        html = client.get("/admin/invoices").get_data(as_text=True)
+    assert html.count('<tr id="invoice-') == 8
+    assert len(few) == len(many) <= 5
