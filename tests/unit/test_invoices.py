@@ -341,3 +341,18 @@ def test_customers_never_move_invoices(app_ctx, dbs, draft):
     invoice, org = draft
     with pytest.raises(NotAllowed):
         invoices.open_invoice(ours(org.people["owner"]), invoice.id)
+
+
+def test_a_subscription_cancelled_inside_the_month_bills_its_days(admin, dbs):
+    plan = factories.ProductFactory(name="Plano 2 TB", price_monthly=Decimal("159.90"))
+    account = factories.AccountFactory(name="Saiu Ltda")
+    # Started in October, cancelled on 11 November: 1…10 November, 10 of 30 days, 3 units.
+    subscription(dbs, account, plan, at(3, month=10), cancelled=at(11, 15), quantity=3)
+    result = invoices.issue_period(admin, "2026-11")
+    assert result.created == 1
+    invoice = drafted(account)
+    # 159.90 × 10 / 30 = 53.30 exactly; × 3 = 159.90.
+    assert lines_of(invoice) == [
+        ("subscription", None, Decimal("3.0000"), Decimal("53.3000"), Decimal("159.90"))
+    ]
+    assert invoice.total == Decimal("159.90")
