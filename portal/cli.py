@@ -30,6 +30,31 @@ def outbox_deliver(limit: int, now_all: bool) -> None:
     click.echo(f"sent {sent}, failed {failed}")
 
 
+invoices_cli = AppGroup("invoices", help="Invoices.")
+
+
+@invoices_cli.command("issue")
+@click.option(
+    "--period",
+    default=None,
+    help="The month to invoice, YYYY-MM (default: last month).",
+)
+def invoices_issue(period: str | None) -> None:
+    """Draft one invoice per organization with a subscription or usage in the month.
+    Running it again creates nothing new (organizations already invoiced are skipped)."""
+    from portal.billing import invoices
+    from portal.errors import Invalid
+
+    try:
+        result = invoices.issue_period(None, period or invoices.last_month())
+    except Invalid as exc:
+        db.session.rollback()
+        raise click.BadParameter(exc.message, param_hint="--period") from None
+    db.session.commit()
+    label = invoices.period_label(result.period)
+    click.echo(f"{label}: {result.created} drafts created, {result.existing} already existed")
+
+
 @click.command("create-admin")
 @click.argument("email")
 @click.option("--name", default=None, help="Name for a new user (default: the email's local part).")
@@ -62,6 +87,7 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(invoices_cli)
     app.cli.add_command(create_admin)
     from portal.scale import seed_scale_command
     from portal.schema_docs import schema_docs_command

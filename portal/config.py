@@ -179,6 +179,17 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "BUCKETS_PAGE_SIZE": int(os.environ.get("BUCKETS_PAGE_SIZE", "50")),
         # Metered usage prices (portal/usage/pricing.py says why they are configuration).
         "USAGE_PRICES": usage_prices(os.environ.get("USAGE_PRICES")),
+        # Invoices: the issuer printed on them, the PIX key they are paid to, days to pay.
+        "ISSUER_NAME": os.environ.get("ISSUER_NAME", "PrimeCloud Serviços de Nuvem Ltda"),
+        "ISSUER_CNPJ": os.environ.get("ISSUER_CNPJ", "11222333000181"),
+        "ISSUER_ADDRESS": os.environ.get(
+            "ISSUER_ADDRESS", "Av. Paulista, 1000, Bela Vista, São Paulo - SP, 01310-100"
+        ),
+        "ISSUER_CITY": os.environ.get("ISSUER_CITY", "SAO PAULO"),
+        "PIX_KEY": os.environ.get("PIX_KEY", "financeiro@primecloud.com.br"),
+        # The receiver's name in PIX codes (at most 25 characters, as the bank shows it).
+        "PIX_MERCHANT_NAME": os.environ.get("PIX_MERCHANT_NAME", "PrimeCloud"),
+        "INVOICE_DUE_DAYS": int(os.environ.get("INVOICE_DUE_DAYS", "10")),
     }
     settings.update(overrides)
     settings["RATELIMIT_STORAGE_URI"] = check_ratelimit_storage(

@@ -306,7 +306,8 @@ class Scale:
             "UPDATE invoices SET status = 'open', issued_at = period_end, due_at = period_end + 10"
         )
         c.execute(
-            "UPDATE invoices SET status = 'paid', paid_at = period_end + 5 "
+            "UPDATE invoices SET status = 'paid', paid_at = period_end + 5, "
+            "       payment_reference = 'E2E' || lpad(number::text, 29, '0') "
             "WHERE period_start < date_trunc('month', now()) - interval '1 month'"
         )
 

@@ -67,8 +67,12 @@ DESCRIPTIONS = {
     "invoices": "A billing document, one per account and period unless voided. The number "
     "is assigned by the database, sequential with no gaps and never reused "
     "(invoice_number_counters), and never changes. Status moves draft → open → paid, "
-    "draft/open → void. Invoices are never deleted or truncated.",
-    "invoice_lines": "A line of an invoice: amount = round(unit_price × quantity, 2).",
+    "draft/open → void. Invoices are never deleted or truncated. An open or paid one has "
+    "its issued and due dates, a paid one its payment reference, a void one its reason; "
+    "account, period and total are frozen once it leaves draft (0021).",
+    "invoice_lines": "A line of an invoice: amount = round(unit_price × quantity, 2). kind "
+    "says what it bills: a subscription (subscription_id), metered usage (metric) or other. "
+    "Lines change only while their invoice is a draft (0021).",
     "invoice_number_counters": "One row: the last invoice number issued. The invoices "
     "BEFORE INSERT trigger increments it in the inserting transaction, so a rolled-back "
     "insert gives its number back. It only moves by one, and a re-inserted row must hold "

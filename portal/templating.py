@@ -7,6 +7,7 @@ from decimal import Decimal
 from flask import Flask, g, request
 from flask_babel import (
     format_currency,
+    format_date,
     format_datetime,
     format_decimal,
     get_locale,
@@ -81,6 +82,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["cnpj"] = format_cnpj
     app.jinja_env.filters["filesize"] = format_size
     app.jinja_env.filters["number"] = lambda v: format_decimal(v) if v is not None else ""
+    # Calendar days (due dates) and months (invoice periods), in the reader's language.
+    app.jinja_env.filters["day"] = lambda v, fmt="medium": format_date(v, fmt) if v else ""
+    app.jinja_env.filters["month"] = lambda v: format_date(v, "LLLL yyyy") if v else ""
     app.jinja_env.globals["nav_accounts"] = nav_accounts
     app.jinja_env.globals["unread_notifications"] = unread_notifications
     app.jinja_env.globals["can"] = permissions.can

@@ -98,6 +98,7 @@ def account_action(account_id: int, action: str):
 # The catalog and the orders pages live in their own modules; their routes join this
 # blueprint (and its staff-only check) when they are imported here.
 from portal.admin import (  # noqa: E402,F401
+    invoices,
     orders,
     organization_routes,  # noqa: E402,F401
     products,

@@ -90,6 +90,12 @@ SECTIONS: tuple[Section, ...] = (
     # Buckets (name, versioning, size), access keys (id, status, scope), subscriptions and
     # orders, invoices: each domain adds its line here (see the module's docstring).
     Section(
+        "invoices",
+        _l("Invoices"),
+        "billing/_admin_invoices.html",
+        "portal.billing.invoices:admin_section",
+    ),
+    Section(
         "quotas",
         _l("Quotas and requests"),
         "quotas/_admin_section.html",

@@ -17,6 +17,7 @@ from portal import events, links, states, text
 from portal.accounts.services import set_status
 from portal.audit import Action
 from portal.audit_log import services as audit_services
+from portal.billing import invoices as billing_invoices
 from portal.billing import orders as billing_orders
 from portal.errors import Invalid, NotFound
 from portal.events import OWNERS
@@ -26,6 +27,7 @@ from portal.models import (
     AccountMember,
     AccountStatus,
     EmailOutbox,
+    Invoice,
     Order,
     QuotaRequest,
     User,
@@ -41,6 +43,7 @@ class Overview:
     accounts_by_status: dict[str, int]
     pending_quota_requests: int
     pending_orders: int
+    past_due_invoices: int
     emails_queued: int
     emails_failed: int
     latest: list[audit_services.Entry]
@@ -65,11 +68,13 @@ def overview(user: User) -> Overview:
     def count(model, *where):
         return select(func.count()).select_from(model).where(*where).scalar_subquery()
 
-    quota, orders_waiting, queued, failed = db.session.execute(
+    quota, orders_waiting, past_due, queued, failed = db.session.execute(
         select(
             count(QuotaRequest, QuotaRequest.status == "pending"),
             # Orders waiting for payment: a range of the fulfilment queue's index (0017).
             count(Order, billing_orders.by_status("pending")),
+            # Open invoices past their due date: a range of ix_invoices_open_due_at (0021).
+            count(Invoice, Invoice.status == "open", Invoice.due_at < billing_invoices.today()),
             count(EmailOutbox, EmailOutbox.status == "queued"),
             count(EmailOutbox, EmailOutbox.status == "failed"),
         )
@@ -78,6 +83,7 @@ def overview(user: User) -> Overview:
         accounts_by_status=by_status,
         pending_quota_requests=quota,
         pending_orders=orders_waiting,
+        past_due_invoices=past_due,
         emails_queued=queued,
         emails_failed=failed,
         latest=audit_services.latest(LATEST_EVENTS),

@@ -295,6 +295,7 @@ TARGET_PAGES: dict[str, Callable[[Entry], str]] = {
     "quota_request": lambda e: links.path("quotas.index", account_id=e.account_id),
     "order": lambda e: links.path("billing.index", account_id=e.account_id),
     "subscription": lambda e: links.path("billing.index", account_id=e.account_id),
+    "invoice": lambda e: links.path("billing.index", account_id=e.account_id) + "#invoices",
 }
 
 
@@ -316,6 +317,7 @@ SECTION_OF = {
     "access_key": "keys",
     "order": "billing",
     "subscription": "billing",
+    "invoice": "invoices",
 }
 
 # Where a target leads in the staff views (/admin/audit, /admin/accounts/<id>). A kind not
@@ -324,10 +326,12 @@ ADMIN_TARGET_PAGES: dict[str, Callable[[Entry], str]] = {
     "account": lambda e: links.path("admin.organization", account_id=int(e.target_ref)),
     # Products are platform events, read only in the platform's log.
     "product": lambda e: links.path("admin.product", product_id=int(e.target_ref)),
+    # The month's invoices (a platform event: issuing drafts for every organization).
+    "invoice_period": lambda e: links.path("admin.invoices", period=e.target_ref),
 }
 # Targets that exist outside any organization (their rows have no account): they link
 # too.
-PLATFORM_TARGETS = {"account", "product"}
+PLATFORM_TARGETS = {"account", "product", "invoice_period"}
 
 
 def _page(account_id: int | None, filters: Filters, before: Cursor | None, limit: int) -> Page:

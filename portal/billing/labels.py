@@ -22,6 +22,19 @@ SUBSCRIPTION_STATUS_LABELS = {
 }
 
 
+INVOICE_STATUS_LABELS = {
+    "draft": lazy_pgettext("invoice status", "Draft"),
+    "open": lazy_pgettext("invoice status", "Open"),
+    "paid": lazy_pgettext("invoice status", "Paid"),
+    "void": lazy_pgettext("invoice status", "Void"),
+}
+
+
+def invoice_status_label(status: str) -> str:
+    label = INVOICE_STATUS_LABELS.get(status)
+    return str(label) if label is not None else status
+
+
 def order_status_label(status: str) -> str:
     label = ORDER_STATUS_LABELS.get(status)
     return str(label) if label is not None else status

@@ -66,12 +66,15 @@ def announce(
     headline: Any,
     facts: Sequence[Fact],
     kind: str | None = None,
+    page: tuple[str, Mapping[str, Any]] | None = None,
 ) -> None:
     """The audit row of ``action``, and a notification (``kind``, default the action) and
     an email to each owner and billing member but the actor.
 
     ``subject`` and ``headline`` are lazy strings (``lazy_gettext`` with their values): they
-    are rendered in each recipient's language, as are ``facts``."""
+    are rendered in each recipient's language, as are ``facts``. ``page`` (an endpoint and
+    its values) is where the notification and the email lead; the billing page by default."""
+    endpoint, values = page or ("billing.index", {"account_id": account.id})
     audience = [c for c in contacts(account.id) if c.id != actor.id]
     events.emit(
         actor,
@@ -82,10 +85,10 @@ def announce(
         details=details,
         notify=[c.id for c in audience],
         kind=kind,
-        link=links.path("billing.index", account_id=account.id),
+        link=links.path(endpoint, **values),
         params=params,
     )
-    link = links.external("billing.index", account_id=account.id)
+    link = links.external(endpoint, **values)
     for contact in audience:
         mail.queue(
             contact.email,

@@ -181,3 +181,7 @@ def cancel_subscription(account_id: int, subscription_id: int):
         confirm=_subscription_question,
         may=lambda s: s.may_cancel,
     )
+
+
+# Invoices add their section and pages to this blueprint (imported last: it uses _page).
+from portal.billing import invoice_pages  # noqa: E402,F401

@@ -5,7 +5,7 @@ Labels are snapshots kept when the row changes later: an order is "#12 · Plan n
 from __future__ import annotations
 
 from portal.events import Target, target_of
-from portal.models import Order, Product, Subscription
+from portal.models import Invoice, Order, Product, Subscription
 
 
 @target_of.register
@@ -23,3 +23,9 @@ def _(subscription: Subscription) -> Target:
     return Target(
         "subscription", subscription.id, f"#{subscription.id} · {subscription.product.name}"
     )
+
+
+@target_of.register
+def _(invoice: Invoice) -> Target:
+    period = f"{invoice.period_start.year:04d}-{invoice.period_start.month:02d}"
+    return Target("invoice", invoice.id, f"{invoice.number} · {period}")

@@ -193,6 +193,29 @@ class Invoice(db.Model):
         ),
         # The billing page lists an account's invoices by period, void ones too (0010).
         Index("ix_invoices_account_id_period_start", "account_id", "period_start"),
+        # 0021: each state carries what it needs; the invoice lists' indexes.
+        CheckConstraint(
+            "status <> 'paid' OR (payment_reference IS NOT NULL AND btrim(payment_reference) "
+            "<> '' AND paid_at IS NOT NULL)",
+            name="paid_has_reference",
+        ),
+        CheckConstraint(
+            "payment_reference IS NULL OR status = 'paid'", name="reference_only_when_paid"
+        ),
+        CheckConstraint(
+            "status <> 'void' OR (void_reason IS NOT NULL AND btrim(void_reason) <> '' "
+            "AND voided_at IS NOT NULL)",
+            name="void_has_reason",
+        ),
+        CheckConstraint("void_reason IS NULL OR status = 'void'", name="reason_only_when_void"),
+        CheckConstraint(
+            "status NOT IN ('open', 'paid') OR (issued_at IS NOT NULL AND due_at IS NOT NULL)",
+            name="issued_when_open",
+        ),
+        Index("ix_invoices_account_id_number", "account_id", "number"),
+        Index("ix_invoices_period_start_number", "period_start", "number"),
+        Index("ix_invoices_status_number", "status", "number"),
+        Index("ix_invoices_open_due_at", "due_at", postgresql_where=text("status = 'open'")),
     )
 
     id: Mapped[int] = pk()
@@ -217,6 +240,9 @@ class Invoice(db.Model):
     voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
+    # 0021: the payment's reference (paid), the reason (void).
+    payment_reference: Mapped[str | None] = mapped_column(String(200))
+    void_reason: Mapped[str | None] = mapped_column(String(1000))
 
 
 class InvoiceLine(db.Model):
@@ -225,6 +251,21 @@ class InvoiceLine(db.Model):
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("amount = round(unit_price * quantity, 2)", name="amount_matches"),
         Index("ix_invoice_lines_invoice_id", "invoice_id"),
+        # 0021: what a line bills (a subscription, a metered charge, or anything else).
+        CheckConstraint("kind IN ('subscription', 'usage', 'other')", name="kind_known"),
+        CheckConstraint(
+            "(kind = 'subscription') = (subscription_id IS NOT NULL)", name="subscription_line"
+        ),
+        CheckConstraint("(kind = 'usage') = (metric IS NOT NULL)", name="usage_line"),
+        CheckConstraint(
+            "metric IS NULL OR metric IN ('storage', 'egress', 'requests_put', 'requests_get')",
+            name="metric_known",
+        ),
+        Index(
+            "ix_invoice_lines_subscription_id",
+            "subscription_id",
+            postgresql_where=text("subscription_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = pk()
@@ -239,6 +280,13 @@ class InvoiceLine(db.Model):
     product_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("products.id", ondelete="RESTRICT")
     )
+    kind: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default="other", default="other"
+    )
+    subscription_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("subscriptions.id", ondelete="RESTRICT")
+    )
+    metric: Mapped[str | None] = mapped_column(String(16))
 
 
 class UsageRecord(db.Model):

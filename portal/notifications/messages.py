@@ -49,6 +49,12 @@ KIND_MESSAGES = {
         "Order #%(order)s is fulfilled: %(account_name)s now subscribes to %(product)s."
     ),
     "order.cancelled": _l("Order #%(order)s (%(product)s) for %(account_name)s was cancelled."),
+    "invoice.issued": _l(
+        "The invoice %(number)s of %(account_name)s for %(period)s is issued: it can be paid "
+        "by PIX."
+    ),
+    "invoice.paid": _l("The payment of the invoice %(number)s of %(account_name)s was confirmed."),
+    "invoice.voided": _l("The invoice %(number)s of %(account_name)s was voided."),
     "subscription.cancelled": _l(
         "%(actor_name)s cancelled the subscription of %(account_name)s to %(product)s."
     ),

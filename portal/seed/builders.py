@@ -513,10 +513,44 @@ def invoice(
                 _emit(staff, Action.INVOICE_ISSUED, Target("invoice", row.id, label), account)
         elif action == "pay":
             row.paid_at = min(issued + timedelta(days=6), now())
+            row.payment_reference = f"E2E{row.number:029d}"
         elif action == "void":
             row.voided_at = min(issued + timedelta(days=2), now())
+            row.void_reason = "Emitida com o valor errado; substituída por outra fatura."
     db.session.flush()
     return row
+
+
+def month_invoices(
+    staff: User,
+    period_start: date,
+    *,
+    paid: Account | None = None,
+    keep_draft: Account | None = None,
+) -> list[Invoice]:
+    """A month's invoices through the invoicing service, as staff issue them: drafted the
+    day after the month ended and opened the same day (the customers are told), except
+    ``keep_draft``'s (still under review); ``paid``'s paid five days later."""
+    from portal.billing import invoices
+
+    period_end = invoices.next_month(period_start)
+    issued = min(datetime.combine(period_end + timedelta(days=1), time(9), UTC), now())
+    with at(issued):
+        result = invoices.issue_period(staff, period_start, ip=DEMO_IP)
+        rows = list(
+            db.session.scalars(
+                select(Invoice).where(Invoice.number.in_(result.numbers)).order_by(Invoice.number)
+            )
+        )
+        for row in rows:
+            if keep_draft is None or row.account_id != keep_draft.id:
+                invoices.open_invoice(staff, row.id, ip=DEMO_IP)
+    for row in rows:
+        if paid is not None and row.account_id == paid.id and row.status == "open":
+            with at(min(issued + timedelta(days=5), now())):
+                invoices.mark_paid(staff, row.id, f"E2E{row.number:029d}", ip=DEMO_IP)
+    db.session.flush()
+    return rows
 
 
 USAGE_METRICS = {

@@ -14,10 +14,15 @@
     root.querySelectorAll("button[data-copy]").forEach(function (button) {
       if (navigator.clipboard) { button.hidden = false; }
     });
+    // "Print" buttons (an invoice): the browser's print dialog ("save as PDF").
+    root.querySelectorAll("button[data-print]").forEach(function (button) {
+      button.hidden = false;
+    });
   }
   document.addEventListener("DOMContentLoaded", function () { showCopyButtons(document); });
   document.addEventListener("htmx:load", function (event) { showCopyButtons(event.detail.elt); });
   document.addEventListener("click", function (event) {
+    if (event.target.closest("button[data-print]")) { window.print(); return; }
     var button = event.target.closest("button[data-copy]");
     if (!button) { return; }
     var field = document.querySelector(button.getAttribute("data-copy"));

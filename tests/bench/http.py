@@ -233,6 +233,18 @@ def _accounts_deep(conn, ctx) -> str:
     return "?before=" + _cursor("accounts", row)
 
 
+def _invoice_number(conn, ctx) -> str:
+    """The organization's newest issued invoice (the scale dataset issues two months)."""
+    row = conn.execute(
+        "SELECT number FROM invoices WHERE account_id = %s AND status <> 'draft' "
+        "ORDER BY number DESC LIMIT 1",
+        (ctx["org"],),
+    ).fetchone()
+    if row is None:
+        raise RuntimeError("the scale dataset has no invoice for the big organization")
+    return str(row[0])
+
+
 def _cursor(kind: str, row) -> str:
     """The cursor token the list's own Keyset would put in its "next" link."""
     from types import SimpleNamespace
@@ -279,6 +291,9 @@ PAGES: list[Page] = [
         deep_of="admin audit log",
         query=_audit_deep(False),
     ),
+    Page("invoice", "/accounts/{org}/billing/invoices/", query=_invoice_number),
+    Page("admin invoices", "/admin/invoices", who="admin"),
+    Page("admin invoices, open", "/admin/invoices?status=open", who="admin"),
 ]
 
 

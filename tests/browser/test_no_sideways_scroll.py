@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -36,6 +37,7 @@ SPECIAL = {
         "name": d["bucket"],
         "rule": d["rule"],
     },
+    "billing.invoice": lambda d: {"account_id": d["account"].id, "number": d["invoice"]},
 }
 NOT_PAGES = {
     "buckets.rule_row",  # a fragment (the edit form's Cancel)
@@ -134,6 +136,17 @@ def wide_data(live_server):
                 description=long_text("Descrição", 2000),
             )
             factories.OrderFactory(account=account, product=product, quantity=999)
+            # An open invoice with a long line (its page shows PIX too).
+            invoice = factories.InvoiceFactory(account=account, total=Decimal("1234567.89"))
+            factories.InvoiceLineFactory(
+                invoice=invoice,
+                description=long_text("Armazenamento", 255),
+                quantity=Decimal("1"),
+                unit_price=Decimal("1234567.89"),
+            )
+            invoice.status, invoice.issued_at = "open", datetime.now(UTC)
+            invoice.due_at = datetime.now(UTC).date() + timedelta(days=10)
+            session.commit()
             _reset, reset_token = factories.PasswordResetFactory.with_token(user=owner)
             invitation, invitation_token = factories.InvitationFactory.with_token(
                 account=account, email=f"landing.{tag}@example.com", role="member"
@@ -149,6 +162,7 @@ def wide_data(live_server):
         "bucket": bucket,
         "rule": rule,
         "product": product.id,
+        "invoice": invoice.number,
     }
 
 

@@ -69,7 +69,10 @@ def test_an_upsert_of_an_invoice_never_consumes_a_number(conn, rows, conflict):
 def test_a_voided_periods_invoice_can_be_issued_again(conn, rows):
     account = rows.account()
     first, number = rows.invoice(account, month=5)
-    conn.execute("UPDATE invoices SET status = 'void' WHERE id = %s", (first,))
+    conn.execute(
+        "UPDATE invoices SET status = 'void', void_reason = 'Emitida por engano', voided_at = now() WHERE id = %s",
+        (first,),
+    )
     assert rows.invoice(account, month=5)[1] == number + 1
 
 

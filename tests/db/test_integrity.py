@@ -517,7 +517,10 @@ def test_one_invoice_per_account_and_period_unless_void(conn, rows):
         (account,),
         error=UniqueViolation,
     )
-    conn.execute("UPDATE invoices SET status = 'void' WHERE id = %s", (invoice,))
+    conn.execute(
+        "UPDATE invoices SET status = 'void', void_reason = 'Emitida por engano', voided_at = now() WHERE id = %s",
+        (invoice,),
+    )
     rows.invoice(account, 5)
 
 

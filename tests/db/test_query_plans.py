@@ -603,3 +603,185 @@ def test_the_orders_volume_is_seeded(orders_plan_db):
     )
     assert (counts.n, counts.big) == (ORDERS, BIG_ACCOUNT_ORDERS)
     assert 0 < counts.pending < ORDERS // 20
+
+
+# ------------------------------------------------------------------------- invoices ---
+# /admin/invoices (every organization's, newest number first; by period; by status), an
+# organization's invoices on its billing page, and the admin home's count of open invoices
+# past due (migration 0021's indexes).
+INVOICES_PER_OTHER = 150
+BIG_ACCOUNT_INVOICES = 300
+INVOICE_ACCOUNTS = 200
+
+
+def _seed_invoices() -> dict:
+    from sqlalchemy import text as sql
+
+    with db.engine.begin() as conn:
+        owner = seed.user(conn, "invoiced")
+        accounts = [
+            seed.account(conn, owner, f"Invoices {i} Ltda") for i in range(INVOICE_ACCOUNTS)
+        ]
+        big = accounts[0]
+        # One invoice per organization and month (the unique index), months going back.
+        conn.execute(
+            sql(
+                "INSERT INTO invoices (account_id, period_start, period_end, total) "
+                "SELECT a.id, (date '2026-11-01' - make_interval(months => m))::date, "
+                "       (date '2026-12-01' - make_interval(months => m))::date, 89.90 "
+                "FROM unnest(CAST(:accounts AS bigint[])) AS a(id) "
+                "CROSS JOIN generate_series(0, :n - 1) AS m "
+                "WHERE (a.id <> :big AND m < :other_n) OR (a.id = :big AND m < :big_n) "
+                "ORDER BY m DESC, a.id"
+            ),
+            {
+                "accounts": accounts[1:] + [big],
+                "n": max(INVOICES_PER_OTHER, BIG_ACCOUNT_INVOICES),
+                "other_n": INVOICES_PER_OTHER,
+                "big": big,
+                "big_n": BIG_ACCOUNT_INVOICES,
+            },
+        )
+        # Most are issued, older ones paid, a few voided; the newest month stays draft.
+        conn.execute(
+            sql(
+                "UPDATE invoices SET status = 'open', issued_at = period_end, "
+                "due_at = period_end + 10 WHERE period_start < date '2026-11-01'"
+            )
+        )
+        conn.execute(
+            sql(
+                "UPDATE invoices SET status = 'paid', paid_at = period_end + 5, "
+                "payment_reference = 'E2E' || number WHERE status = 'open' "
+                "AND period_start < date '2026-09-01' AND number % 50 <> 0"
+            )
+        )
+        conn.execute(
+            sql(
+                "UPDATE invoices SET status = 'void', voided_at = period_end + 2, "
+                "void_reason = 'Duplicada' WHERE status = 'open' AND number % 100 = 0"
+            )
+        )
+    seed.vacuum_analyze(db.engine, "invoices", "accounts")
+    return {"account_id": big}
+
+
+@pytest.fixture(scope="module")
+def invoices_plan_db(databases, smtp_server):
+    from portal.billing import invoices as billing_invoices
+
+    controller, _ = smtp_server
+    app = make_test_app(databases.create("invoice_plans"), controller.port)
+    upgrade(app)
+    with app.app_context():
+        try:
+            yield app, _seed_invoices(), billing_invoices
+        finally:
+            db.engine.dispose()
+
+
+def _invoice_cursor(app, billing_invoices, where: str, offset: int, **params):
+    row = row_at(
+        app,
+        f"SELECT number FROM invoices WHERE {where} ORDER BY number DESC OFFSET :o LIMIT 1",
+        o=offset,
+        **params,
+    )
+    return billing_invoices.ORDER.cursor_of(row)
+
+
+@pytest.mark.parametrize("depth", ["first", "deep"])
+@pytest.mark.parametrize(
+    ("filters", "where", "index"),
+    [
+        ({}, "TRUE", "uq_invoices_number"),
+        (
+            {"period": "2020-03"},
+            "period_start = date '2020-03-01'",
+            "ix_invoices_period_start_number",
+        ),
+        ({"status": "open"}, "status = 'open'", "ix_invoices_status_number"),
+        # Most invoices are paid: reading the numbers backwards and skipping the others is
+        # as good a plan as the status index.
+        (
+            {"status": "paid"},
+            "status = 'paid'",
+            ("ix_invoices_status_number", "uq_invoices_number"),
+        ),
+    ],
+    ids=["all", "period", "open", "paid"],
+)
+def test_the_staff_invoice_list_reads_its_index_without_sorting(
+    invoices_plan_db, depth, filters, where, index
+):
+    app, _ids, billing_invoices = invoices_plan_db
+    before = _invoice_cursor(app, billing_invoices, where, 20) if depth == "deep" else None
+    stmt = billing_invoices.rows_statement()
+    if "period" in filters:
+        stmt = stmt.where(
+            billing_invoices.Invoice.period_start
+            == billing_invoices.parse_period(filters["period"])
+        )
+    if "status" in filters:
+        stmt = stmt.where(billing_invoices.Invoice.status == filters["status"])
+    stmt = billing_invoices.ORDER.statement(stmt, before, billing_invoices.PAGE_SIZE + 1)
+    plan = explain(app, stmt)
+    if "period" in filters:
+        # One month is one invoice per organization: a range of the period's index, which
+        # the planner may sort (bounded by the number of organizations), never the table.
+        all_nodes = list(nodes(plan))
+        assert not [
+            n
+            for n in all_nodes
+            if n["Node Type"] == "Seq Scan" and n["Relation Name"] == "invoices"
+        ]
+        assert [n for n in all_nodes if n.get("Index Name") == index], plan
+        return
+    assert_reads_index(plan, "invoices", index)
+
+
+@pytest.mark.parametrize("depth", ["first", "deep"])
+def test_an_organizations_invoices_read_their_index_without_sorting(invoices_plan_db, depth):
+    app, ids, billing_invoices = invoices_plan_db
+    before = None
+    if depth == "deep":
+        before = _invoice_cursor(
+            app,
+            billing_invoices,
+            "account_id = :a AND status <> 'draft'",
+            150,
+            a=ids["account_id"],
+        )
+    stmt = billing_invoices.rows_statement().where(
+        billing_invoices.Invoice.account_id == ids["account_id"],
+        billing_invoices.Invoice.status.in_(billing_invoices.CUSTOMER_STATUSES),
+    )
+    stmt = billing_invoices.ORDER.statement(stmt, before, billing_invoices.ACCOUNT_PAGE_SIZE + 1)
+    assert_reads_index(explain(app, stmt), "invoices", "ix_invoices_account_id_number")
+
+
+def test_counting_open_invoices_past_due_reads_the_partial_index(invoices_plan_db):
+    app, _ids, billing_invoices = invoices_plan_db
+    with app.test_request_context():
+        plan = explain(app, billing_invoices.past_due_count_statement())
+    all_nodes = list(nodes(plan))
+    assert not [n for n in all_nodes if n["Node Type"] == "Seq Scan"], plan
+    scans = {"Index Scan", "Index Only Scan", "Bitmap Index Scan"}
+    assert [
+        n
+        for n in all_nodes
+        if n["Node Type"] in scans and n["Index Name"] == "ix_invoices_open_due_at"
+    ], plan
+
+
+def test_the_invoices_volume_is_seeded(invoices_plan_db):
+    app, ids, _ = invoices_plan_db
+    counts = row_at(
+        app,
+        "SELECT count(*) AS n, count(*) FILTER (WHERE account_id = :a) AS big, "
+        "count(*) FILTER (WHERE status = 'open') AS open FROM invoices",
+        a=ids["account_id"],
+    )
+    assert counts.n == (INVOICE_ACCOUNTS - 1) * INVOICES_PER_OTHER + BIG_ACCOUNT_INVOICES
+    assert counts.big == BIG_ACCOUNT_INVOICES
+    assert 0 < counts.open < counts.n // 5

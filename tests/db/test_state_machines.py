@@ -154,6 +154,13 @@ MACHINES = [
         ("draft", "open", "paid", "void"),
         frozenset({"draft"}),
         frozenset({("draft", "open"), ("open", "paid"), ("draft", "void"), ("open", "void")}),
+        # Each state carries what it needs (0021): dates, the reference, the reason.
+        extra=", issued_at = CASE WHEN %(to)s::text IN ('open', 'paid') THEN now() END, "
+        "due_at = CASE WHEN %(to)s::text IN ('open', 'paid') THEN current_date + 10 END, "
+        "paid_at = CASE WHEN %(to)s::text = 'paid' THEN now() END, "
+        "payment_reference = CASE WHEN %(to)s::text = 'paid' THEN 'E2E-1' END, "
+        "voided_at = CASE WHEN %(to)s::text = 'void' THEN now() END, "
+        "void_reason = CASE WHEN %(to)s::text = 'void' THEN 'Emitida por engano' END",
     ),
 ]
 

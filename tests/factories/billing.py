@@ -126,11 +126,15 @@ class InvoiceFactory(BaseFactory):
         target = kwargs.pop("status", "draft")
         if target != "draft":
             kwargs.setdefault("due_at", kwargs["period_end"] + timedelta(days=10))
+        # Each state carries what it needs (0021): set on the move, not at the start.
+        reference = kwargs.pop("payment_reference", "E2E-PIX-TESTE")
+        reason = kwargs.pop("void_reason", "Emitida por engano")
         return move_to(
             model_class(*args, status="draft", **kwargs),
             "status",
             _INVOICE_PATH[target],
             {"open": ("issued_at",), "paid": ("paid_at",), "void": ("voided_at",)},
+            {"paid": {"payment_reference": reference}, "void": {"void_reason": reason}},
         )
 
 

@@ -14,9 +14,12 @@ from tests.factories.accounts import AccountFactory
 __all__ = ["AccessKeyFactory", "BucketFactory", "make_key_id", "move_to"]
 
 
-def move_to(row, column: str, path: list[str], stamps: dict | None = None):
+def move_to(
+    row, column: str, path: list[str], stamps: dict | None = None, sets: dict | None = None
+):
     """Flush ``row``, then set ``column`` to each state of ``path`` in turn (with the
-    timestamps ``stamps[state]`` names), flushing each step through the triggers."""
+    timestamps ``stamps[state]`` names and the values ``sets[state]`` gives), flushing each
+    step through the triggers."""
     session = current_session()
     session.add(row)
     session.flush()
@@ -24,6 +27,8 @@ def move_to(row, column: str, path: list[str], stamps: dict | None = None):
         setattr(row, column, state)
         for attribute in (stamps or {}).get(state, ()):
             setattr(row, attribute, datetime.now(UTC))
+        for attribute, value in (sets or {}).get(state, {}).items():
+            setattr(row, attribute, value)
         session.flush()
     session.commit()
     return row

@@ -106,6 +106,8 @@ ACCOUNT_ROUTES = [
     Route("post", "/accounts/{account}/quotas/requests", P.QUOTAS_REQUEST),
     Route("get", "/accounts/{account}/audit", P.AUDIT_READ),
     Route("get", "/accounts/{account}/audit.csv", P.AUDIT_READ),
+    Route("get", "/accounts/{account}/billing/invoices", P.BILLING),
+    Route("get", "/accounts/{account}/billing/invoices/{number}", P.BILLING),
 ]
 
 ADMIN_ROUTES = [
@@ -138,6 +140,16 @@ ADMIN_ROUTES = [
     Route("post", "/admin/quota-requests/{request}/reject"),
     Route("get", "/admin/audit"),
     Route("get", "/admin/audit.csv"),
+    Route("get", "/admin/invoices"),
+    Route("post", "/admin/invoices/issue", data={"issue-period": "2026-11"}),
+    Route("post", "/admin/invoices/{invoice}/open"),
+    Route(
+        "post",
+        "/admin/invoices/{invoice}/pay",
+        data={"reference": "E2E-PIX-0002"},
+        use={"invoice": "open_invoice"},
+    ),
+    Route("post", "/admin/invoices/{invoice}/void"),
 ]
 
 SIGNED_IN_ROUTES = [
@@ -227,6 +239,7 @@ def objects(org) -> dict:
         "product": product.id,
         "order": order.id,
         "subscription": subscription.id,
+        "number": factories.InvoiceFactory(account=account, status="open").number,
     }
 
 
@@ -326,6 +339,8 @@ def staff_ids(route: Route) -> dict:
         "product": product.id,
         "order": order.id,
         "paid_order": paid.id,
+        "invoice": factories.InvoiceFactory(account=org.account).id,
+        "open_invoice": factories.InvoiceFactory(account=org.account, status="open").id,
     }
 
 

@@ -195,12 +195,15 @@ def test_the_page_issues_a_fixed_number_of_queries(client, staff, dbs, count_que
             factories.AuditLogFactory(account=account, actor=owner)
         for _ in range(size):
             factories.QuotaRequestFactory(account=account, status="rejected", review_note="n")
+        for _ in range(size):
+            factories.InvoiceFactory(account=account)
         with count_queries() as queries:
             assert client.get(page_url(account)).status_code == 200
         return len(queries)
 
-    # user, account, status row, members, usage, requests, audit, navigation, unread badge
-    assert measure(1) == measure(12) == 9
+    # user, account, status row, members, invoices, usage, requests, audit, navigation,
+    # unread badge
+    assert measure(1) == measure(12) == 10
 
 
 def test_every_section_resolves_and_has_its_template():

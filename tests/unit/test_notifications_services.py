@@ -26,6 +26,8 @@ PARAMS = {
     "order": 12,  # order.*, subscription.cancelled
     "product": "Armazenamento 1 TB",
     "quantity": 2,
+    "number": 1042,  # invoice.*
+    "period": "2026-11",
 }
 
 
