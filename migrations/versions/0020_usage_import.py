@@ -1,0 +1,78 @@
+"""usage import: when a bucket's size was measured, and the storage-quota notices sent
+
+Why: ``flask usage import`` applies the metering pipeline's bucket snapshots (objects,
+bytes, measured at) only when they are newer than what is stored — snapshots arrive out of
+order and files are re-imported — and tells owners and admins once per month when storage
+reaches 75 %, 90 % and 100 % of the quota, also when two imports run at once.
+
+Objects
+- ``buckets.usage_measured_at`` (timestamptz, NULL): when ``object_count``/``size_bytes``
+  were measured; NULL until the first snapshot (any snapshot is then newer).
+- ``usage_threshold_notices``: one row per (account, month, threshold) told; the unique
+  constraint makes the notice idempotent and race-safe (INSERT ... ON CONFLICT DO NOTHING
+  RETURNING: only the transaction that inserted the row notifies). ``month`` is the first
+  day of the month (CHECK), ``threshold`` one of 75, 90, 100 (CHECK).
+
+ON DELETE: deleting an account removes its notices (CASCADE; nothing refers to them).
+
+Locking: adding a nullable column without a default and creating a new table are
+catalog-only changes (a short ACCESS EXCLUSIVE lock on buckets; ``lock_timeout`` 5 s: give up
+rather than queue writes behind a long transaction).
+
+Revision ID: 0020
+Revises: 0018
+Create Date: 2026-12-02
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0020"
+down_revision = "0018"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("SET LOCAL lock_timeout = '5s'")
+    op.execute("SET LOCAL statement_timeout = '1min'")
+    op.add_column("buckets", sa.Column("usage_measured_at", sa.DateTime(timezone=True)))
+    op.create_table(
+        "usage_threshold_notices",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("threshold", sa.Integer(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "threshold IN (75, 90, 100)", name=op.f("ck_usage_threshold_notices_threshold_known")
+        ),
+        sa.CheckConstraint(
+            "extract(day FROM month) = 1", name=op.f("ck_usage_threshold_notices_month_first_day")
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_usage_threshold_notices_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_usage_threshold_notices")),
+        sa.UniqueConstraint(
+            "account_id",
+            "month",
+            "threshold",
+            name=op.f("uq_usage_threshold_notices_account_id_month_threshold"),
+        ),
+    )
+
+
+def downgrade():
+    op.execute("SET LOCAL lock_timeout = '5s'")
+    op.execute("SET LOCAL statement_timeout = '1min'")
+    op.drop_table("usage_threshold_notices")
+    op.drop_column("buckets", "usage_measured_at")
