@@ -13,6 +13,12 @@ Objects
   RETURNING: only the transaction that inserted the row notifies). ``month`` is the first
   day of the month (CHECK), ``threshold`` one of 75, 90, 100 (CHECK).
 
+- ``buckets_account_writable`` (0012) is split: on INSERT as before; on UPDATE only when a
+  column other than the measurement (``object_count``, ``size_bytes``,
+  ``usage_measured_at``, ``updated_at``) changes. A suspended organization's objects are
+  still stored and metered: its bucket sizes keep following the snapshots, while every
+  change a person could make stays refused.
+
 ON DELETE: deleting an account removes its notices (CASCADE; nothing refers to them).
 
 Locking: adding a nullable column without a default and creating a new table are
@@ -33,9 +39,23 @@ branch_labels = None
 depends_on = None
 
 
+MEASURED = "ARRAY['object_count', 'size_bytes', 'usage_measured_at', 'updated_at']"
+WRITABLE_ON_UPDATE = (
+    "CREATE TRIGGER buckets_account_writable_update BEFORE UPDATE ON buckets FOR EACH ROW "
+    f"WHEN ((to_jsonb(NEW) - {MEASURED}) IS DISTINCT FROM (to_jsonb(OLD) - {MEASURED})) "
+    "EXECUTE FUNCTION enforce_account_writable()"
+)
+
+
 def upgrade():
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute("SET LOCAL statement_timeout = '1min'")
+    op.execute("DROP TRIGGER IF EXISTS buckets_account_writable ON buckets")
+    op.execute(
+        "CREATE TRIGGER buckets_account_writable BEFORE INSERT ON buckets "
+        "FOR EACH ROW EXECUTE FUNCTION enforce_account_writable()"
+    )
+    op.execute(WRITABLE_ON_UPDATE)
     op.add_column("buckets", sa.Column("usage_measured_at", sa.DateTime(timezone=True)))
     op.create_table(
         "usage_threshold_notices",
@@ -75,4 +95,10 @@ def downgrade():
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute("SET LOCAL statement_timeout = '1min'")
     op.drop_table("usage_threshold_notices")
+    op.execute("DROP TRIGGER IF EXISTS buckets_account_writable_update ON buckets")
+    op.execute("DROP TRIGGER IF EXISTS buckets_account_writable ON buckets")
+    op.execute(
+        "CREATE TRIGGER buckets_account_writable BEFORE INSERT OR UPDATE ON buckets "
+        "FOR EACH ROW EXECUTE FUNCTION enforce_account_writable()"
+    )
     op.drop_column("buckets", "usage_measured_at")

@@ -49,6 +49,10 @@ KIND_MESSAGES = {
         "Order #%(order)s is fulfilled: %(account_name)s now subscribes to %(product)s."
     ),
     "order.cancelled": _l("Order #%(order)s (%(product)s) for %(account_name)s was cancelled."),
+    "usage.threshold_reached": _l(
+        "The storage of %(account_name)s reached %(threshold)s%% of its quota "
+        "(%(used_gb)s of %(quota_gb)s GB). Ask for more on the quotas page."
+    ),
     "subscription.cancelled": _l(
         "%(actor_name)s cancelled the subscription of %(account_name)s to %(product)s."
     ),

@@ -26,6 +26,9 @@ PARAMS = {
     "order": 12,  # order.*, subscription.cancelled
     "product": "Armazenamento 1 TB",
     "quantity": 2,
+    "threshold": 90,  # usage.threshold_reached
+    "used_gb": "92.5",
+    "quota_gb": 100,
 }
 
 
