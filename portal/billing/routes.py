@@ -181,3 +181,8 @@ def cancel_subscription(account_id: int, subscription_id: int):
         confirm=_subscription_question,
         may=lambda s: s.may_cancel,
     )
+
+
+# The usage section and its routes (``billing.usage``, ``billing.usage_csv``) register on
+# this blueprint; imported last, once ``bp``, ``_view`` and ``_page`` exist.
+from portal.usage import routes as _usage_routes  # noqa: E402, F401
