@@ -26,7 +26,7 @@ from flask_babel import format_date, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from portal import clock, web
+from portal import web
 from portal.audit_log.export import neutralize
 from portal.billing.routes import _page, _view, bp
 from portal.billing.sections import BillingView, section
@@ -48,11 +48,10 @@ def _days(view: BillingView) -> tuple[int, str | None]:
 
 @section("usage", _l("Usage"), "billing/_usage.html", position=40)
 def _usage(view: BillingView):
-    """Three statements: the months, the days, the buckets."""
-    now = clock.now()
+    """One statement (:func:`services.overview`)."""
     days, days_error = _days(view)
-    summary = services.summary(view.account.id, now)
-    series = services.daily(view.account.id, days, now)
+    usage = services.overview(view.account.id, days)
+    summary, series = usage.summary, usage.days
     month = summary.this_month.month
     return {
         "summary": summary,
@@ -61,7 +60,7 @@ def _usage(view: BillingView):
         "days_error": days_error,
         "series": series,
         "chart": daily_chart(series),
-        "buckets": services.per_bucket(view.account.id, month),
+        "buckets": usage.buckets,
         "month": month,
         "export_months": [m.month for m in (summary.this_month, *summary.months)],
         "export_error": view.messages.get("usage_export"),

@@ -16,7 +16,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, func, literal_column, select
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    String,
+    and_,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 
 from portal import clock
 from portal.extensions import db
@@ -118,25 +130,39 @@ class Summary:
     months: list[MonthUsage]  # the 12 months before it, newest first
 
 
-def summary(account_id: int, now: datetime | None = None) -> Summary:
-    """This month so far and the 12 months before it. One statement."""
-    now = now or clock.now()
-    current = month_start(now)
+def _months_stmt(account_id: int, current: date):
     first = add_months(current, -MONTHS_SHOWN)
-    month = _utc(UsageRecord.period_start, "month").label("month")
-    by_month: dict[date, dict[str, Decimal]] = defaultdict(dict)
-    for m, metric, quantity in db.session.execute(
-        select(month, UsageRecord.metric, func.sum(UsageRecord.quantity))
+    month = _utc(UsageRecord.period_start, "month")
+    return (
+        select(
+            literal("month").label("kind"),
+            month.label("at"),
+            cast(null(), BigInteger).label("bucket_id"),
+            cast(null(), String).label("name"),
+            UsageRecord.metric,
+            func.sum(UsageRecord.quantity).label("quantity"),
+        )
         .where(
             UsageRecord.account_id == account_id,
             _in_period(_at(first), _at(add_months(current, 1))),
         )
         .group_by(month, UsageRecord.metric)
-    ):
-        by_month[m.date()][metric] = Decimal(quantity)
+    )
+
+
+def _summary(current: date, rows) -> Summary:
+    by_month: dict[date, dict[str, Decimal]] = defaultdict(dict)
+    for row in rows:
+        by_month[row.at.date()][row.metric] = Decimal(row.quantity)
     months = [add_months(current, -k) for k in range(0, MONTHS_SHOWN + 1)]
-    rows = [MonthUsage(m, figures(by_month.get(m, {}))) for m in months]
-    return Summary(this_month=rows[0], months=rows[1:])
+    shown = [MonthUsage(m, figures(by_month.get(m, {}))) for m in months]
+    return Summary(this_month=shown[0], months=shown[1:])
+
+
+def summary(account_id: int, now: datetime | None = None) -> Summary:
+    """This month so far and the 12 months before it. One statement."""
+    current = month_start(now or clock.now())
+    return _summary(current, db.session.execute(_months_stmt(account_id, current)))
 
 
 # ------------------------------------------------------------------------- daily ---
@@ -147,24 +173,35 @@ class Day:
     egress_gb: Decimal
 
 
-def daily(account_id: int, days: int, now: datetime | None = None) -> list[Day]:
-    """The last ``days`` whole days up to today (today included, so far), oldest first;
-    days without records are zeros. One statement."""
-    now = now or clock.now()
-    today = now.astimezone(UTC).date()
-    first = today - timedelta(days=days - 1)
-    day = _utc(UsageRecord.period_start, "day").label("day")
-    found: dict[date, dict[str, Decimal]] = defaultdict(dict)
-    for d, metric, quantity in db.session.execute(
-        select(day, UsageRecord.metric, func.sum(UsageRecord.quantity))
+def _days_stmt(account_id: int, first: date, today: date):
+    day = _utc(UsageRecord.period_start, "day")
+    return (
+        select(
+            literal("day").label("kind"),
+            day.label("at"),
+            cast(null(), BigInteger).label("bucket_id"),
+            cast(null(), String).label("name"),
+            UsageRecord.metric,
+            func.sum(UsageRecord.quantity).label("quantity"),
+        )
         .where(
             UsageRecord.account_id == account_id,
             _in_period(_at(first), _at(today + timedelta(days=1))),
             UsageRecord.metric.in_(("storage_gb_hours", "egress_gb")),
         )
         .group_by(day, UsageRecord.metric)
-    ):
-        found[d.date()][metric] = Decimal(quantity)
+    )
+
+
+def _window(days: int, now: datetime | None) -> tuple[date, date]:
+    today = (now or clock.now()).astimezone(UTC).date()
+    return today - timedelta(days=days - 1), today
+
+
+def _daily(first: date, days: int, rows) -> list[Day]:
+    found: dict[date, dict[str, Decimal]] = defaultdict(dict)
+    for row in rows:
+        found[row.at.date()][row.metric] = Decimal(row.quantity)
     series = []
     for k in range(days):
         d = first + timedelta(days=k)
@@ -179,6 +216,13 @@ def daily(account_id: int, days: int, now: datetime | None = None) -> list[Day]:
     return series
 
 
+def daily(account_id: int, days: int, now: datetime | None = None) -> list[Day]:
+    """The last ``days`` whole days up to today (today included, so far), oldest first;
+    days without records are zeros. One statement."""
+    first, today = _window(days, now)
+    return _daily(first, days, db.session.execute(_days_stmt(account_id, first, today)))
+
+
 # -------------------------------------------------------------------- per bucket ---
 @dataclass(frozen=True)
 class BucketUsage:
@@ -187,23 +231,66 @@ class BucketUsage:
     figures: Figures
 
 
-def per_bucket(account_id: int, month: date) -> list[BucketUsage]:
-    """The month's usage of each bucket (by name; usage without a bucket last), each with
-    its cost at today's prices. One statement."""
+def _buckets_stmt(account_id: int, month: date):
     start, end = _at(month), _at(add_months(month, 1))
-    found: dict[tuple, dict[str, Decimal]] = defaultdict(dict)
-    for bucket_id, name, metric, quantity in db.session.execute(
+    return (
         select(
-            UsageRecord.bucket_id, Bucket.name, UsageRecord.metric, func.sum(UsageRecord.quantity)
+            literal("bucket").label("kind"),
+            cast(null(), DateTime).label("at"),
+            UsageRecord.bucket_id.label("bucket_id"),
+            Bucket.name.label("name"),
+            UsageRecord.metric,
+            func.sum(UsageRecord.quantity).label("quantity"),
         )
         .outerjoin(Bucket, Bucket.id == UsageRecord.bucket_id)
         .where(UsageRecord.account_id == account_id, _in_period(start, end))
         .group_by(UsageRecord.bucket_id, Bucket.name, UsageRecord.metric)
-    ):
-        found[(bucket_id, name)][metric] = Decimal(quantity)
-    rows = [BucketUsage(b, n, figures(m)) for (b, n), m in found.items()]
-    rows.sort(key=lambda r: (r.name is None, r.name or ""))
-    return rows
+    )
+
+
+def _per_bucket(rows) -> list[BucketUsage]:
+    found: dict[tuple, dict[str, Decimal]] = defaultdict(dict)
+    for row in rows:
+        found[(row.bucket_id, row.name)][row.metric] = Decimal(row.quantity)
+    shown = [BucketUsage(b, n, figures(m)) for (b, n), m in found.items()]
+    shown.sort(key=lambda r: (r.name is None, r.name or ""))
+    return shown
+
+
+def per_bucket(account_id: int, month: date) -> list[BucketUsage]:
+    """The month's usage of each bucket (by name; usage without a bucket last), each with
+    its cost at today's prices. One statement."""
+    return _per_bucket(db.session.execute(_buckets_stmt(account_id, month)))
+
+
+# -------------------------------------------------------------------- overview ---
+@dataclass(frozen=True)
+class Overview:
+    summary: Summary
+    days: list[Day]
+    buckets: list[BucketUsage]  # this month's
+
+
+def overview(account_id: int, days: int, now: datetime | None = None) -> Overview:
+    """What the billing page's usage section shows — :func:`summary`, :func:`daily` and
+    :func:`per_bucket` of this month — in one statement (their three aggregates,
+    UNION ALL: three ranges of the same index)."""
+    now = now or clock.now()
+    current = month_start(now)
+    first, today = _window(days, now)
+    parts = union_all(
+        _months_stmt(account_id, current),
+        _days_stmt(account_id, first, today),
+        _buckets_stmt(account_id, current),
+    )
+    rows = defaultdict(list)
+    for row in db.session.execute(parts):
+        rows[row.kind].append(row)
+    return Overview(
+        summary=_summary(current, rows["month"]),
+        days=_daily(first, days, rows["day"]),
+        buckets=_per_bucket(rows["bucket"]),
+    )
 
 
 # ----------------------------------------------------------------------- export ---

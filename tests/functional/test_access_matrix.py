@@ -106,6 +106,8 @@ ACCOUNT_ROUTES = [
     Route("post", "/accounts/{account}/quotas/requests", P.QUOTAS_REQUEST),
     Route("get", "/accounts/{account}/audit", P.AUDIT_READ),
     Route("get", "/accounts/{account}/audit.csv", P.AUDIT_READ),
+    Route("get", "/accounts/{account}/billing/usage", P.BILLING),
+    Route("get", "/accounts/{account}/billing/usage.csv", P.BILLING),
 ]
 
 ADMIN_ROUTES = [
