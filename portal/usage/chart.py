@@ -137,7 +137,7 @@ def daily_chart(days: Sequence[Day]) -> Chart:
         left=LEFT,
         right=WIDTH - RIGHT,
         axes=[
-            _axis(storage, gettext("Storage stored per day"), gettext("GB")),
+            _axis(storage, gettext("Storage per day (average)"), gettext("GB")),
             _axis(egress, gettext("Egress per day"), gettext("GB")),
         ],
         storage_points=points,
