@@ -271,20 +271,25 @@ class Overview:
     buckets: list[BucketUsage]  # this month's
 
 
+def overview_statement(account_id: int, days: int, now: datetime):
+    current = month_start(now)
+    first, today = _window(days, now)
+    return union_all(
+        _months_stmt(account_id, current),
+        _days_stmt(account_id, first, today),
+        _buckets_stmt(account_id, current),
+    )
+
+
 def overview(account_id: int, days: int, now: datetime | None = None) -> Overview:
     """What the billing page's usage section shows — :func:`summary`, :func:`daily` and
     :func:`per_bucket` of this month — in one statement (their three aggregates,
     UNION ALL: three ranges of the same index)."""
     now = now or clock.now()
     current = month_start(now)
-    first, today = _window(days, now)
-    parts = union_all(
-        _months_stmt(account_id, current),
-        _days_stmt(account_id, first, today),
-        _buckets_stmt(account_id, current),
-    )
+    first, _today = _window(days, now)
     rows = defaultdict(list)
-    for row in db.session.execute(parts):
+    for row in db.session.execute(overview_statement(account_id, days, now)):
         rows[row.kind].append(row)
     return Overview(
         summary=_summary(current, rows["month"]),
@@ -319,13 +324,9 @@ def parse_month(value: str | None, now: datetime | None = None) -> date | None:
     return date(year, month, 1)
 
 
-def export_rows(actor, account_id: int, month: date) -> Iterator[tuple]:
-    """The month's usage records, one CSV row each (``CSV_HEADER``), oldest period first,
-    streamed from the database in chunks (never the whole month in memory). Checks access
-    first (billing permission: 403 for other roles, 404 for other organizations)."""
-    require(actor, account_id, Permission.BILLING)
+def export_statement(account_id: int, month: date):
     start, end = _at(month), _at(add_months(month, 1))
-    stmt = (
+    return (
         select(
             UsageRecord.source_event_id,
             func.coalesce(Bucket.name, literal_column("''")),
@@ -339,6 +340,14 @@ def export_rows(actor, account_id: int, month: date) -> Iterator[tuple]:
         .where(UsageRecord.account_id == account_id, _in_period(start, end))
         .order_by(UsageRecord.period_start)
     )
+
+
+def export_rows(actor, account_id: int, month: date) -> Iterator[tuple]:
+    """The month's usage records, one CSV row each (``CSV_HEADER``), oldest period first,
+    streamed from the database in chunks (never the whole month in memory). Checks access
+    first (billing permission: 403 for other roles, 404 for other organizations)."""
+    require(actor, account_id, Permission.BILLING)
+    stmt = export_statement(account_id, month)
 
     def rows():
         for event_id, bucket, metric, quantity, p_start, p_end, recorded in db.session.execute(
