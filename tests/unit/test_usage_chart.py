@@ -44,8 +44,8 @@ def test_bars_points_and_peaks(app_ctx):
     assert "egress peaked at 3 GB" in chart.description
     assert chart.title == "Daily storage and egress, last 3 days"
     for x, y, w, h in chart.bars:
-        assert 0 <= float(x) and float(x) + float(w) <= WIDTH
-        assert 0 <= float(y) and float(y) + float(h) <= HEIGHT
+        assert float(x) >= 0 and float(x) + float(w) <= WIDTH
+        assert float(y) >= 0 and float(y) + float(h) <= HEIGHT
     assert [label[2] for label in chart.labels] == ["start", "middle", "end"]
 
 

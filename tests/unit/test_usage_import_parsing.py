@@ -4,7 +4,7 @@ by id or CNPJ (formatted, bare, alphanumeric), each field's reason when it is re
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -156,7 +156,7 @@ def test_quantities_keep_their_exact_decimal():
 def test_offsets_are_kept_as_instants():
     when = importer.timestamp("2026-11-01T00:00:00+05:30", "t")
     assert when.utcoffset() == timedelta(hours=5, minutes=30)
-    assert when == datetime(2026, 10, 31, 18, 30, tzinfo=timezone.utc)
+    assert when == datetime(2026, 10, 31, 18, 30, tzinfo=UTC)
 
 
 def lines(*texts: str) -> list[bytes]:
