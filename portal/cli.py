@@ -78,7 +78,7 @@ def usage_import(file) -> None:
         f"inserted {result.inserted}, duplicate {result.duplicate}, rejected {result.rejected}"
     )
     click.echo(
-        f"bucket snapshots: applied {result.applied}, not newer than stored {result.stale}; "
+        f"bucket snapshots: applied {result.applied}, not applied (not newer) {result.stale}; "
         f"quota notices sent {len(notices)}"
     )
     if result.rejected:

@@ -164,7 +164,7 @@ class Result:
     duplicate: int = 0  # events whose id was already imported (or repeated in the file)
     rejected: int = 0  # lines refused (the reasons: ``rejections``, the first 1000)
     applied: int = 0  # bucket snapshots that updated a bucket
-    stale: int = 0  # bucket snapshots not newer than the stored measurement
+    stale: int = 0  # bucket snapshots not newer than the stored one or a later line's
     lines: int = 0
     rejections: list[Rejected] = field(default_factory=list)
     accounts: set[int] = field(default_factory=set)  # organizations touched

@@ -176,7 +176,7 @@ def test_snapshots_update_a_bucket_only_when_newer(runner, dbs, acme, tmp_path):
     )
     result = runner.invoke(args=["usage", "import", path])
     assert result.exit_code == 0, result.output
-    assert "applied 1, not newer than stored 2" in result.output
+    assert "applied 1, not applied (not newer) 2" in result.output
     dbs.expire_all()
     row = dbs.get(Bucket, bucket.id)
     assert (row.object_count, row.size_bytes) == (20, 2000)
@@ -187,7 +187,7 @@ def test_snapshots_update_a_bucket_only_when_newer(runner, dbs, acme, tmp_path):
         [snapshot_line(account.cnpj, "fotos", 1, 1, "2026-11-02T12:00:00+00:00")],
     )
     result = runner.invoke(args=["usage", "import", older])
-    assert "applied 0, not newer than stored 1" in result.output
+    assert "applied 0, not applied (not newer) 1" in result.output
     dbs.expire_all()
     assert dbs.get(Bucket, bucket.id).size_bytes == 2000
 
