@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -60,6 +61,13 @@ EVENT_FIELDS = (
 SNAPSHOT_FIELDS = ("organization", "bucket", "objects", "bytes", "measured_at")
 KNOWN_FIELDS = {"type", *EVENT_FIELDS, *SNAPSHOT_FIELDS}
 TYPES = {"usage": False, "bucket_snapshot": True}
+# The command speaks English (operators' logs), so the CNPJ's reasons are said here.
+CNPJ_PROBLEMS = {
+    "required": "empty",
+    "format": "only digits and letters, with or without . / - punctuation",
+    "length": "a CNPJ has 14 characters",
+    "checksum": "its check digits do not match",
+}
 
 STAGING_COLUMNS = (
     "line",
@@ -204,15 +212,24 @@ def organization(value) -> tuple[int | None, str | None]:
             return value, None
         raise LineError("organization: an id is a positive number")
     raw = _text(value, "organization")
-    number = cnpj.normalize(raw)
     if raw.isdigit() and len(raw) != cnpj.LENGTH:
         if len(raw) > 18 or int(raw) == 0:
             raise LineError("organization: an id is a positive number")
         return int(raw), None
+    number, problem = _cnpj(raw)
+    if problem:
+        raise LineError(f"organization: neither an id nor a valid CNPJ ({problem})")
+    return None, number
+
+
+@functools.lru_cache(maxsize=65536)
+def _cnpj(raw: str) -> tuple[str | None, str | None]:
+    """(normalized CNPJ, None) or (None, why not): a file names the same organizations
+    over and over, so each distinct spelling is checked once."""
     try:
-        return None, cnpj.validate(number)
+        return cnpj.validate(raw), None
     except cnpj.InvalidCNPJ as exc:
-        raise LineError(f"organization: neither an id nor a valid CNPJ ({exc.message})") from None
+        return None, CNPJ_PROBLEMS[exc.reason]
 
 
 def timestamp(value, name: str) -> datetime:
