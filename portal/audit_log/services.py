@@ -295,6 +295,7 @@ TARGET_PAGES: dict[str, Callable[[Entry], str]] = {
     "quota_request": lambda e: links.path("quotas.index", account_id=e.account_id),
     "order": lambda e: links.path("billing.index", account_id=e.account_id),
     "subscription": lambda e: links.path("billing.index", account_id=e.account_id),
+    "storage_quota": lambda e: links.path("quotas.index", account_id=e.account_id),
 }
 
 

@@ -83,7 +83,7 @@ def check(account_ids: Iterable[int]) -> list[Notice]:
         events.emit(
             None,
             Action.USAGE_THRESHOLD_REACHED,
-            Target("account", account_id, name),
+            Target("storage_quota", account_id, name),
             account=account_id,
             notify=events.MANAGERS,
             link=links.path("quotas.index", account_id=account_id),
