@@ -280,16 +280,21 @@ def bucket_name(value, *, required: bool) -> str | None:
             raise LineError("bucket is missing")
         return None
     name = _text(value, "bucket")
-    if not BUCKET_NAME.match(name):
+    if not _bucket_name_ok(name):
         raise LineError(f"bucket: {name[:70]!r} is not a bucket name")
     return name
 
 
+@functools.lru_cache(maxsize=65536)
+def _bucket_name_ok(name: str) -> bool:
+    return BUCKET_NAME.match(name) is not None
+
+
 def staged_row(line: int, record: dict) -> tuple:
     """The staging row of one record (a dict of the line's fields), or LineError."""
-    unknown = sorted(k for k in record if k not in KNOWN_FIELDS)
+    unknown = record.keys() - KNOWN_FIELDS
     if unknown:
-        raise LineError(f"unknown field {unknown[0][:40]!r}")
+        raise LineError(f"unknown field {sorted(unknown)[0][:40]!r}")
     kind = record.get("type")
     if kind not in (None, "", *TYPES):
         raise LineError("type: usage or bucket_snapshot")
@@ -342,9 +347,12 @@ def _no_constant(name):
     raise ValueError(name)
 
 
+DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant)
+
+
 def _json_record(text: str) -> dict:
     try:
-        record = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+        record = DECODER.decode(text)
     except (ValueError, RecursionError):
         raise LineError("not valid JSON") from None
     if not isinstance(record, dict):
