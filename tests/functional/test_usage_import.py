@@ -250,3 +250,32 @@ def test_storage_thresholds_notify_owners_and_admins_once_a_month(runner, dbs, t
     ).all()[-1]
     assert entry.details["threshold"] == 100
     assert entry.actor_id is None
+
+
+def test_a_new_month_notifies_again(runner, dbs, tmp_path):
+    from datetime import timedelta
+
+    from portal import clock
+
+    org = factories.every_role_org(quota_storage_gb=10)
+    factories.BucketFactory(account=org.account, name="dados")
+    dbs.flush()
+    line = snapshot_line(org.account.id, "dados", 1, 8 * GB, "2026-11-02T00:00:00Z")
+    path = jsonl(tmp_path / "s.jsonl", [line])
+    assert "quota notices sent 1" in runner.invoke(args=["usage", "import", path]).output
+    assert "quota notices sent 0" in runner.invoke(args=["usage", "import", path]).output
+    later = snapshot_line(org.account.id, "dados", 1, 8 * GB, "2026-12-02T00:00:00Z")
+    with clock.travel(clock.now() + timedelta(days=32)):  # a fresh snapshot, a new month
+        result = runner.invoke(args=["usage", "import", jsonl(tmp_path / "l.jsonl", [later])])
+    assert "quota notices sent 1" in result.output
+    dbs.expire_all()
+    assert len(dbs.scalars(select(UsageThresholdNotice)).all()) == 2
+
+
+def test_without_usage_nothing_is_notified(runner, dbs, tmp_path):
+    org = factories.every_role_org(quota_storage_gb=0)
+    factories.BucketFactory(account=org.account, name="vazio")
+    dbs.flush()
+    line = snapshot_line(org.account.id, "vazio", 0, 0, "2026-11-02T00:00:00Z")
+    result = runner.invoke(args=["usage", "import", jsonl(tmp_path / "z.jsonl", [line])])
+    assert "applied 1" in result.output and "quota notices sent 0" in result.output
