@@ -487,10 +487,9 @@ def import_lines(
     with ``result.accounts``)."""
     result = Result()
     batch: list[tuple] = []
-    read = 0
+    shown = 0  # the lines the progress has been told about
     for number, item in records(raw_lines, fmt, result):
         result.lines = number
-        read += 1
         if isinstance(item, Rejected):
             report(item)
         else:
@@ -499,12 +498,12 @@ def import_lines(
             _apply_batch(batch, result, report)
             commit()
             batch = []
-            progress(read)
-            read = 0
+            progress(number - shown)
+            shown = number
     if batch:
         _apply_batch(batch, result, report)
         commit()
-    progress(read)
+    progress(result.lines - shown)
     return result
 
 

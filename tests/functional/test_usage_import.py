@@ -279,3 +279,22 @@ def test_without_usage_nothing_is_notified(runner, dbs, tmp_path):
     line = snapshot_line(org.account.id, "vazio", 0, 0, "2026-11-02T00:00:00Z")
     result = runner.invoke(args=["usage", "import", jsonl(tmp_path / "z.jsonl", [line])])
     assert "applied 1" in result.output and "quota notices sent 0" in result.output
+
+
+def test_batches_commit_one_by_one_and_count_across_batches(app_ctx, dbs, acme):
+    from portal.usage import importer
+
+    account, _ = acme
+    data = [event(n, account.id) for n in (1, 2, 3, 1, 4)] + [event(5, 999999999)]
+    commits, progress = [], []
+    result = importer.import_lines(
+        (json.dumps(x).encode() + b"\n" for x in data),
+        "jsonl",
+        commit=lambda: commits.append(1),
+        progress=progress.append,
+        batch_size=2,
+    )
+    assert (result.inserted, result.duplicate, result.rejected) == (4, 1, 1)
+    assert len(commits) == 3 and sum(progress) == 6
+    assert result.rejections == [importer.Rejected(6, "unknown organization 999999999")]
+    assert result.accounts == {account.id}
