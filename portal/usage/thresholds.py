@@ -17,42 +17,54 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import text
+from sqlalchemy import Date, Integer, Numeric, cast, column, func, literal, select, values
+from sqlalchemy.dialects.postgresql import insert
 
 from portal import clock, events, links
 from portal.audit import Action
 from portal.events import Target
 from portal.extensions import db
-from portal.quotas.usage import GB
+from portal.models import USAGE_THRESHOLDS, Account, UsageThresholdNotice
+from portal.quotas.usage import GB, counts_columns
 
-CHECK = text(
-    """
-WITH used AS (
-    SELECT a.id, a.name, a.quota_storage_gb,
-           (SELECT coalesce(sum(b.size_bytes), 0) FROM buckets b WHERE b.account_id = a.id)
-               AS bytes
-      FROM accounts a
-     WHERE a.id = ANY(:ids)
-),
-crossed AS (
-    SELECT u.id, t.threshold
-      FROM used u
-     CROSS JOIN (VALUES (75), (90), (100)) AS t(threshold)
-     WHERE u.bytes > 0
-       AND u.bytes::numeric * 100 >= t.threshold::numeric * u.quota_storage_gb * :gb
-),
-ins AS (
-    INSERT INTO usage_threshold_notices (account_id, month, threshold)
-    SELECT id, :month, threshold FROM crossed
-        ON CONFLICT (account_id, month, threshold) DO NOTHING
-    RETURNING account_id, threshold
-)
-SELECT u.id, u.name, u.quota_storage_gb, u.bytes, max(ins.threshold) AS threshold
-  FROM ins JOIN used u ON u.id = ins.account_id
- GROUP BY u.id, u.name, u.quota_storage_gb, u.bytes
- ORDER BY u.id
-"""
-)
+
+def check_statement(account_ids: list[int], month):
+    """One statement: each account's stored bytes (the quota meters' own expression,
+    :func:`portal.quotas.usage.counts_columns`), the thresholds they reach, the notices
+    recorded for the first time (``ON CONFLICT DO NOTHING ... RETURNING``), and per
+    account the highest new one."""
+    stored = counts_columns(Account.id)[1]
+    used = (
+        select(
+            Account.id.label("id"),
+            Account.name.label("name"),
+            Account.quota_storage_gb.label("quota"),
+            stored.label("bytes"),
+        )
+        .where(Account.id.in_(account_ids))
+        .cte("used")
+    )
+    levels = values(column("threshold", Integer), name="levels").data(
+        [(t,) for t in USAGE_THRESHOLDS]
+    )
+    crossed = select(used.c.id, literal(month, Date).label("month"), levels.c.threshold).where(
+        used.c.bytes > 0,
+        cast(used.c.bytes, Numeric) * 100 >= cast(levels.c.threshold, Numeric) * used.c.quota * GB,
+    )
+    notices = UsageThresholdNotice.__table__
+    inserted = (
+        insert(notices)
+        .from_select(["account_id", "month", "threshold"], crossed)
+        .on_conflict_do_nothing(index_elements=["account_id", "month", "threshold"])
+        .returning(notices.c.account_id, notices.c.threshold)
+        .cte("inserted")
+    )
+    return (
+        select(used.c.id, used.c.name, used.c.quota, used.c.bytes, func.max(inserted.c.threshold))
+        .join(inserted, inserted.c.account_id == used.c.id)
+        .group_by(used.c.id, used.c.name, used.c.quota, used.c.bytes)
+        .order_by(used.c.id)
+    )
 
 
 @dataclass(frozen=True)
@@ -76,7 +88,7 @@ def check(account_ids: Iterable[int]) -> list[Notice]:
     month = today.date().replace(day=1)
     notices = []
     for account_id, name, quota, stored, threshold in db.session.execute(
-        CHECK, {"ids": ids, "month": month, "gb": GB}
+        check_statement(ids, month)
     ):
         used = (Decimal(stored) / GB).quantize(Decimal("0.01"), ROUND_HALF_UP)
         notice = Notice(account_id, name, threshold, used, quota)
