@@ -169,3 +169,4 @@ def test_imported_usage_on_the_billing_page(live_server, org, page: Page, output
     expect(page.locator("#usage svg")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     check(page, output_path, "usage-03-billing-phone")
+    page.locator("#usage svg").screenshot(path=f"{output_path}/usage-04-chart-phone.png")
