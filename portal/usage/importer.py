@@ -212,7 +212,7 @@ def organization(value) -> tuple[int | None, str | None]:
             return value, None
         raise LineError("organization: an id is a positive number")
     raw = _text(value, "organization")
-    if raw.isdigit() and len(raw) != cnpj.LENGTH:
+    if raw.isascii() and raw.isdigit() and len(raw) != cnpj.LENGTH:
         if len(raw) > 18 or int(raw) == 0:
             raise LineError("organization: an id is a positive number")
         return int(raw), None
@@ -265,6 +265,8 @@ def count(value, name: str) -> int:
     if isinstance(value, bool):
         raise LineError(f"{name}: a whole number")
     raw = value if isinstance(value, int) else _text(value, name)
+    if isinstance(raw, str) and not (raw.isascii() and raw.isdigit()):
+        raise LineError(f"{name}: a whole number")
     try:
         number = int(raw)
     except ValueError:

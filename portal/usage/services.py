@@ -316,7 +316,8 @@ def parse_month(value: str | None, now: datetime | None = None) -> date | None:
     now = now or clock.now()
     if not value:
         return month_start(now)
-    if len(value) != 7 or value[4] != "-" or not (value[:4] + value[5:]).isdigit():
+    digits = value[:4] + value[5:]
+    if len(value) != 7 or value[4] != "-" or not (digits.isascii() and digits.isdigit()):
         return None
     year, month = int(value[:4]), int(value[5:])
     if not (1 <= month <= 12 and year >= 2000) or date(year, month, 1) > month_start(now):
