@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask_babel import format_date, format_decimal, gettext
+from babel.dates import format_skeleton
+from flask_babel import format_date, format_decimal, get_locale, gettext
 
 from portal.usage.services import Day
 
@@ -116,7 +117,14 @@ def daily_chart(days: Sequence[Day]) -> Chart:
     if days:
         for i, anchor in ((0, "start"), (len(days) // 2, "middle"), (len(days) - 1, "end")):
             at = LEFT if anchor == "start" else (WIDTH - RIGHT if anchor == "end" else x(i))
-            labels.append((_n(at), _n(HEIGHT - 6), anchor, format_date(days[i].day, "d MMM")))
+            labels.append(
+                (
+                    _n(at),
+                    _n(HEIGHT - 6),
+                    anchor,
+                    format_skeleton("MMMd", days[i].day, locale=get_locale()),
+                )
+            )
 
     peak_storage = max(days, key=lambda d: d.storage_gb, default=None)
     peak_egress = max(days, key=lambda d: d.egress_gb, default=None)

@@ -21,8 +21,9 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
+from babel.dates import format_skeleton
 from flask import Response, request, stream_with_context, url_for
-from flask_babel import format_date, gettext
+from flask_babel import format_date, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
@@ -113,7 +114,8 @@ def export_url(account_id: int, month) -> str:
 
 
 def month_label(month) -> str:
-    return format_date(month, "MMMM yyyy")
+    """ "November 2026", "novembro de 2026": the reader's language's own pattern."""
+    return format_skeleton("yMMMM", month, locale=get_locale())
 
 
 def day_label(day) -> str:

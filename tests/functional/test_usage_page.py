@@ -237,3 +237,15 @@ def test_query_count_does_not_grow_with_usage(client, login, dbs, org, count_que
         html = client.get(page(account, days=90)).get_data(as_text=True)
     assert ">extra-3</a>" in html
     assert len(few) == len(many)
+
+
+def test_months_and_days_read_in_the_readers_language(client, login, dbs, org):
+    account, people = org
+    add_usage(account, days=2)
+    people["billing"].locale = "pt_BR"
+    dbs.flush()
+    login(people["billing"])
+    html = client.get(page(account)).get_data(as_text=True)
+    month = services.month_start(clock.now())
+    assert f"de {month.year}" in html  # "novembro de 2026", Babel's Portuguese pattern
+    assert " de " in html.split('class="chart-axis"', 5)[-1]  # the axis: "2 de dez."
