@@ -298,3 +298,20 @@ def test_batches_commit_one_by_one_and_count_across_batches(app_ctx, dbs, acme):
     assert len(commits) == 3 and sum(progress) == 6
     assert result.rejections == [importer.Rejected(6, "unknown organization 999999999")]
     assert result.accounts == {account.id}
+
+
+def test_a_csv_mixes_events_and_snapshots(runner, dbs, acme, tmp_path):
+    account, bucket = acme
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "event_id,organization,bucket,metric,quantity,period_start,period_end,"
+        "objects,bytes,measured_at\n"
+        f"m-1,{account.id},fotos,egress_gb,3,2026-11-01T00:00:00Z,2026-11-01T01:00:00Z,,,\n"
+        f",12.ABC.345/01DE-35,fotos,,,,,7,7168,2026-11-01T02:00:00-03:00\n"
+    )
+    result = runner.invoke(args=["usage", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "inserted 1, duplicate 0, rejected 0" in result.output
+    assert "applied 1" in result.output
+    dbs.expire_all()
+    assert dbs.get(Bucket, bucket.id).object_count == 7
