@@ -47,6 +47,7 @@ format: $(VENV)/.installed
 bench: install
 	@scripts/ensure-wrk
 	$(BIN)/python -m tests.bench.http $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.usage_import
 
 # The list queries alone (SQL timings of page 1 vs deep keyset pages vs OFFSET).
 bench-sql: install

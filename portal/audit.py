@@ -63,6 +63,7 @@ class Action(StrEnum):
     QUOTA_REQUESTED = "quota.requested"
     QUOTA_APPROVED = "quota.approved"
     QUOTA_REJECTED = "quota.rejected"
+    USAGE_THRESHOLD_REACHED = "usage.threshold_reached"
 
 
 def record(

@@ -1,9 +1,12 @@
-"""``flask`` commands: create-admin, outbox deliver (more come with their domains)."""
+"""``flask`` commands: create-admin, outbox deliver, usage import (more come with their
+domains)."""
 
 from __future__ import annotations
 
 import getpass
+import os
 import secrets
+import sys
 
 import click
 from flask import Flask
@@ -55,6 +58,58 @@ def invoices_issue(period: str | None) -> None:
     click.echo(f"{label}: {result.created} drafts created, {result.existing} already existed")
 
 
+usage_cli = AppGroup("usage", help="Metered usage from the metering pipeline.")
+
+
+@usage_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+def usage_import(file) -> None:
+    """Import a usage file (JSON Lines or CSV; - reads standard input).
+
+    Prints inserted / duplicate / rejected counts (each rejected line on standard error with
+    its number and reason) and exits with status 1 when any line was rejected. Importing the
+    same file again adds nothing."""
+    from portal.usage import importer, thresholds
+
+    name = getattr(file, "name", "-")
+    name = name if isinstance(name, str) and name != "<stdin>" else "-"
+
+    def report(rejected) -> None:
+        click.echo(f"line {rejected.line}: {rejected.reason}", err=True)
+
+    bar = None
+    if sys.stdout.isatty() and name != "-" and os.path.isfile(name):
+        with open(name, "rb") as handle:
+            lines = sum(1 for _ in handle)
+        bar = click.progressbar(length=lines, label="Importing", file=sys.stdout)
+        bar.__enter__()
+    try:
+        result = importer.import_file(
+            name,
+            file,
+            commit=db.session.commit,
+            report=report,
+            progress=bar.update if bar is not None else (lambda n: None),
+        )
+    except Exception:
+        db.session.rollback()
+        raise
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    notices = thresholds.check(result.accounts)
+    db.session.commit()
+    click.echo(
+        f"inserted {result.inserted}, duplicate {result.duplicate}, rejected {result.rejected}"
+    )
+    click.echo(
+        f"bucket snapshots: applied {result.applied}, not applied (not newer) {result.stale}; "
+        f"quota notices sent {len(notices)}"
+    )
+    if result.rejected:
+        sys.exit(1)
+
+
 @click.command("create-admin")
 @click.argument("email")
 @click.option("--name", default=None, help="Name for a new user (default: the email's local part).")
@@ -88,6 +143,7 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(invoices_cli)
+    app.cli.add_command(usage_cli)
     app.cli.add_command(create_admin)
     from portal.scale import seed_scale_command
     from portal.schema_docs import schema_docs_command

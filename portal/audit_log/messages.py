@@ -63,6 +63,7 @@ LABELS = {
     A.QUOTA_REQUESTED: _l("Quota increase requested"),
     A.QUOTA_APPROVED: _l("Quota request approved"),
     A.QUOTA_REJECTED: _l("Quota request rejected"),
+    A.USAGE_THRESHOLD_REACHED: _l("Storage quota threshold reached"),
 }
 
 SENTENCES = {
@@ -111,6 +112,7 @@ SENTENCES = {
     A.QUOTA_REQUESTED: _l("Requested a quota increase: %(target)s."),
     A.QUOTA_APPROVED: _l("Approved the quota request %(target)s."),
     A.QUOTA_REJECTED: _l("Rejected the quota request %(target)s."),
+    A.USAGE_THRESHOLD_REACHED: _l("The storage of %(target)s reached a threshold of its quota."),
 }
 
 
@@ -122,6 +124,9 @@ DETAIL_LABELS = {
     "from": lazy_pgettext("state change", "From"),
     "to": lazy_pgettext("state change", "To"),
     "reason": _l("Reason"),
+    "threshold": _l("Threshold (%)"),
+    "used_gb": _l("Used (GB)"),
+    "quota_gb": _l("Quota (GB)"),
     "role": _l("Role"),
     "old_role": _l("Previous role"),
     "new_role": _l("New role"),

@@ -296,6 +296,7 @@ TARGET_PAGES: dict[str, Callable[[Entry], str]] = {
     "order": lambda e: links.path("billing.index", account_id=e.account_id),
     "subscription": lambda e: links.path("billing.index", account_id=e.account_id),
     "invoice": lambda e: links.path("billing.index", account_id=e.account_id) + "#invoices",
+    "storage_quota": lambda e: links.path("quotas.index", account_id=e.account_id),
 }
 
 

@@ -185,3 +185,7 @@ def cancel_subscription(account_id: int, subscription_id: int):
 
 # Invoices add their section and pages to this blueprint (imported last: it uses _page).
 from portal.billing import invoice_pages  # noqa: E402,F401
+
+# The usage section and its routes (``billing.usage``, ``billing.usage_csv``) register on
+# this blueprint; imported last, once ``bp``, ``_view`` and ``_page`` exist.
+from portal.usage import routes as _usage_routes  # noqa: E402, F401

@@ -25,6 +25,7 @@ from portal.models.outbox import EmailOutbox
 from portal.models.quotas import QUOTA_RESOURCES, QuotaRequest
 from portal.models.sessions import UserSession
 from portal.models.storage import BUCKET_NAME_PATTERN, AccessKey, Bucket, KeyStatus, Versioning
+from portal.models.usage import USAGE_THRESHOLDS, UsageThresholdNotice
 from portal.models.users import PasswordReset, User
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "QUOTA_RESOURCES",
     "ROLES",
     "USAGE_METRICS",
+    "USAGE_THRESHOLDS",
     "AccessKey",
     "Account",
     "AccountMember",
@@ -53,6 +55,7 @@ __all__ = [
     "Role",
     "Subscription",
     "UsageRecord",
+    "UsageThresholdNotice",
     "User",
     "UserSession",
     "Versioning",

@@ -92,6 +92,9 @@ class Bucket(db.Model):
     size_bytes: Mapped[int] = mapped_column(
         BigInteger, nullable=False, server_default=text("0"), default=0
     )
+    # When the metering pipeline measured object_count and size_bytes (its bucket
+    # snapshots); a snapshot older than this one is ignored (migration 0020).
+    usage_measured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -55,6 +55,10 @@ KIND_MESSAGES = {
     ),
     "invoice.paid": _l("The payment of the invoice %(number)s of %(account_name)s was confirmed."),
     "invoice.voided": _l("The invoice %(number)s of %(account_name)s was voided."),
+    "usage.threshold_reached": _l(
+        "The storage of %(account_name)s reached %(threshold)s%% of its quota "
+        "(%(used_gb)s of %(quota_gb)s GB). Ask for more on the quotas page."
+    ),
     "subscription.cancelled": _l(
         "%(actor_name)s cancelled the subscription of %(account_name)s to %(product)s."
     ),

@@ -9,11 +9,13 @@ the portal does, at a moment in the past.
   logins and read notifications go through the services (``users``, ``accounts``,
   ``admin``, ``invitations``, ``members``, ``auth``, ``notifications``): the same rules,
   the same audit rows and notifications as a person clicking.
-- Buckets and quota requests go through their services too (``buckets``, ``quotas``).
-- Access keys, orders, subscriptions, invoices and usage: each has ONE builder here that writes its rows, walks its state machine
-  through :mod:`portal.states` (one allowed move at a time, as the database's triggers
-  demand) and records each step with :func:`portal.events.emit`. When a domain's service
-  lands, its builder becomes a call to it.
+- Buckets and quota requests go through their services too (``buckets``, ``quotas``),
+  the month's invoices through the invoicing service (:func:`month_invoices`) and usage
+  through the usage import (:func:`usage`), as the metering pipeline's files arrive.
+- Access keys, orders, subscriptions and the older invoices: each has ONE builder here that
+  writes its rows, walks its state machine through :mod:`portal.states` (one allowed move at
+  a time, as the database's triggers demand) and records each step with
+  :func:`portal.events.emit`.
 
 Every builder writes into the caller's transaction; the command commits once.
 """
@@ -58,7 +60,6 @@ from portal.models import (
     Product,
     QuotaRequest,
     Subscription,
-    UsageRecord,
     User,
 )
 from portal.models.base import Base
@@ -553,34 +554,58 @@ def month_invoices(
     return rows
 
 
-USAGE_METRICS = {
-    "storage_gb_hours": Decimal("2400.5"),
-    "egress_gb": Decimal("35.2"),
-    "requests_put": Decimal("12000"),
-    "requests_get": Decimal("98000"),
-}
+def usage(
+    account: Account, buckets: Sequence[Bucket], *, days: int, sizes: dict[str, int] | None = None
+) -> None:
+    """``days`` days of metered usage up to yesterday, per bucket and day (storage growing
+    to the bucket's size, egress, PUT and GET requests), plus today's bucket snapshots —
+    written by the usage import (:mod:`portal.usage.importer`), as the metering pipeline's
+    files are, so the bucket sizes come from snapshots (``sizes``: GB by bucket name, else
+    the bucket's own). Then the storage-quota notices due."""
+    import json
 
+    from portal.usage import importer, thresholds
 
-def usage(account: Account, buckets: Sequence[Bucket], *, days: int) -> None:
-    """One record per metric for each of the last ``days`` whole days, recorded when the
-    day ended (``source_event_id`` is unique: the metering pipeline's id)."""
     today = datetime.combine(now().date(), time(0), UTC)
-    for day in range(days):
-        start = today - timedelta(days=day + 1)
-        for i, (metric, base) in enumerate(USAGE_METRICS.items()):
-            used = buckets[(day + i) % len(buckets)] if buckets else None
-            db.session.add(
-                UsageRecord(
-                    account_id=account.id,
-                    bucket_id=used.id if used else None,
-                    metric=metric,
-                    quantity=base * (1 + Decimal(day) / 10),
-                    period_start=start,
-                    period_end=start + timedelta(days=1),
-                    source_event_id=f"seed-{account.cnpj}-{metric}-{start:%Y%m%d}",
-                    recorded_at=start + timedelta(days=1),
+    lines = []
+    for bucket in buckets:
+        digest = int(hashlib.sha256(bucket.name.encode()).hexdigest(), 16)
+        size = (sizes or {}).get(bucket.name, 0) * 1024**3 or bucket.size_bytes
+        final_gb = Decimal(size) / 1024**3
+        for day in range(days, 0, -1):
+            start = today - timedelta(days=day)
+            grown = final_gb * (Decimal(1) - Decimal(day) / Decimal(days * 2))
+            wobble = Decimal((digest >> day) % 7) / 10
+            for metric, quantity in (
+                ("storage_gb_hours", grown * 24),
+                ("egress_gb", grown * (Decimal("0.01") + wobble / 10)),
+                ("requests_put", Decimal(200 + (digest >> (day + 3)) % 800)),
+                ("requests_get", Decimal(2_000 + (digest >> (day + 5)) % 20_000)),
+            ):
+                lines.append(
+                    {
+                        "event_id": f"seed-{account.cnpj}-{bucket.name}-{metric}-{start:%Y%m%d}",
+                        "organization": account.cnpj,
+                        "bucket": bucket.name,
+                        "metric": metric,
+                        "quantity": str(quantity.quantize(Decimal("0.000001"))),
+                        "period_start": start.isoformat(),
+                        "period_end": (start + timedelta(days=1)).isoformat(),
+                    }
                 )
-            )
+        lines.append(
+            {
+                "organization": account.id,
+                "bucket": bucket.name,
+                "objects": bucket.object_count,
+                "bytes": size,
+                "measured_at": (now() - timedelta(hours=1)).isoformat(),
+            }
+        )
+    result = importer.import_lines((json.dumps(line).encode() for line in lines), "jsonl")
+    if result.rejected:
+        raise RuntimeError(f"the demo's usage was refused: {result.rejections[:3]}")
+    thresholds.check(result.accounts)
     db.session.flush()
 
 

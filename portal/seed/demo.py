@@ -178,7 +178,7 @@ def seed_demo() -> None:
         b.invoice(acme, admin, four, status="paid", lines=[STORAGE_1TB, EGRESS])
         b.invoice(acme, admin, three, status="paid", lines=[STORAGE_1TB])
         b.invoice(acme, admin, two, status="open", lines=[STORAGE_1TB, EGRESS])
-        b.usage(acme, buckets, days=7)
+        b.usage(acme, buckets, days=120)
         b.quota_request(
             acme,
             ana,
@@ -259,7 +259,7 @@ def seed_demo() -> None:
         b.subscription(delta, pro, when=days_ago(189))
         b.invoice(delta, admin, month_start(3), status="paid", lines=[STORAGE_10TB])
         b.invoice(delta, admin, month_start(2), status="open", lines=[STORAGE_10TB])
-        b.usage(delta, buckets, days=3)
+        b.usage(delta, buckets, days=60, sizes={"delta-notas-fiscais": 92})  # 92 % of 100 GB
         b.review(
             delta,
             admin,

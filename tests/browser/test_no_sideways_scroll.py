@@ -49,6 +49,7 @@ NOT_PAGES = {
     "notifications.badge",  # a fragment
     "audit_log.account_csv",
     "audit_log.admin_csv",
+    "billing.usage_csv",  # CSV
 }
 
 

@@ -785,3 +785,128 @@ def test_the_invoices_volume_is_seeded(invoices_plan_db):
     assert counts.n == (INVOICE_ACCOUNTS - 1) * INVOICES_PER_OTHER + BIG_ACCOUNT_INVOICES
     assert counts.big == BIG_ACCOUNT_INVOICES
     assert 0 < counts.open < counts.n // 5
+
+
+# ============================================================ usage (issue 11, usage) ===
+# One organization with 60,000 usage records over ~14 months (plus 200,000 of 20 other
+# organizations), 3 buckets: the billing page's usage reads (months, days, buckets: one
+# UNION ALL statement) and the month's CSV export read ranges of
+# ix_usage_records_account_id_period_start, never the whole table.
+USAGE_INDEX = "ix_usage_records_account_id_period_start"
+USAGE_ROWS = 60_000
+OTHER_USAGE_ROWS = 10_000  # per other organization
+USAGE_NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+def _seed_usage() -> dict:
+    from sqlalchemy import text as sql
+
+    insert = sql(
+        "INSERT INTO usage_records (account_id, bucket_id, metric, quantity, period_start, "
+        "                           period_end, source_event_id) "
+        "SELECT :a, (CAST(:buckets AS bigint[]))[1 + g % 3], "
+        "       (ARRAY['storage_gb_hours','egress_gb','requests_put','requests_get'])[1 + g % 4], "
+        "       g % 1000, "
+        "       CAST(:now AS timestamptz) - (g * CAST(:step AS interval)), "
+        "       CAST(:now AS timestamptz) - (g * CAST(:step AS interval)) + interval '1 hour', "
+        "       :prefix || g "
+        "FROM generate_series(1, :n) AS g"
+    )
+    with db.engine.begin() as conn:
+        owner = seed.user(conn, "usage-owner")
+        big = seed.account(conn, owner, "Big Usage Ltda")
+        seed.activate(conn, big)
+        seed.buckets(conn, big, 3, prefix="u-")
+        buckets = list(
+            conn.execute(sql("SELECT id FROM buckets WHERE account_id = :a"), {"a": big}).scalars()
+        )
+        # 60,000 records over 420 days: one every ~10 minutes
+        conn.execute(
+            insert,
+            {
+                "a": big,
+                "buckets": buckets,
+                "now": USAGE_NOW,
+                "step": "10 minutes",
+                "prefix": "big-",
+                "n": USAGE_ROWS,
+            },
+        )
+        for i in range(20):
+            other = seed.account(conn, owner, f"Other Usage {i} Ltda")
+            conn.execute(
+                insert,
+                {
+                    "a": other,
+                    "buckets": [None],
+                    "now": USAGE_NOW,
+                    "step": "1 hour",
+                    "prefix": f"o{i}-",
+                    "n": OTHER_USAGE_ROWS,
+                },
+            )
+    seed.vacuum_analyze(db.engine, "usage_records", "buckets", "accounts")
+    return {"account_id": big}
+
+
+@pytest.fixture(scope="module")
+def usage_plan_db(databases, smtp_server):
+    from portal.usage import services as usage_services
+
+    controller, _ = smtp_server
+    app = make_test_app(databases.create("usage_plans"), controller.port)
+    upgrade(app)
+    with app.app_context():
+        try:
+            yield app, _seed_usage(), usage_services
+        finally:
+            db.engine.dispose()
+
+
+def assert_ranges_of(plan: dict, table: str, index: str, *, ranges: int) -> None:
+    """No Seq Scan over ``table``; ``index`` read (an index or bitmap index scan) once per
+    part of the statement."""
+    all_nodes = list(nodes(plan))
+    seq = [n for n in all_nodes if n["Node Type"] == "Seq Scan" and n["Relation Name"] == table]
+    assert not seq, f"a Seq Scan over {table}: {json.dumps(plan, indent=1)}"
+    scans = {"Index Scan", "Index Only Scan", "Bitmap Index Scan"}
+    used = [n for n in all_nodes if n["Node Type"] in scans and n.get("Index Name") == index]
+    assert len(used) == ranges, json.dumps(plan, indent=1)
+
+
+@pytest.mark.parametrize("days", [30, 90])
+def test_the_usage_section_reads_three_ranges_of_its_index(usage_plan_db, days):
+    app, ids, usage = usage_plan_db
+    plan = explain(app, usage.overview_statement(ids["account_id"], days, USAGE_NOW))
+    assert_ranges_of(plan, "usage_records", USAGE_INDEX, ranges=3)
+
+
+@pytest.mark.parametrize("statement", ["days", "months", "buckets"])
+def test_each_usage_read_is_one_range(usage_plan_db, statement):
+    app, ids, usage = usage_plan_db
+    a, month = ids["account_id"], usage.month_start(USAGE_NOW)
+    stmt = {
+        "months": lambda: usage._months_stmt(a, month),
+        "buckets": lambda: usage._buckets_stmt(a, month),
+        "days": lambda: usage._days_stmt(a, month, USAGE_NOW.date()),
+    }[statement]()
+    assert_ranges_of(explain(app, stmt), "usage_records", USAGE_INDEX, ranges=1)
+
+
+def test_the_month_export_reads_one_range_of_its_index(usage_plan_db):
+    """The export reads one organization's month: one range of the index (the planner may
+    read it in order or sort that month's rows; either way never the whole table)."""
+    app, ids, usage = usage_plan_db
+    month = usage.add_months(usage.month_start(USAGE_NOW), -2)
+    plan = explain(app, usage.export_statement(ids["account_id"], month))
+    assert_ranges_of(plan, "usage_records", USAGE_INDEX, ranges=1)
+
+
+def test_the_usage_volume_is_seeded(usage_plan_db):
+    app, ids, _ = usage_plan_db
+    counts = row_at(
+        app,
+        "SELECT count(*) AS n, count(*) FILTER (WHERE account_id = :a) AS big FROM usage_records",
+        a=ids["account_id"],
+    )
+    assert (counts.n, counts.big) == (USAGE_ROWS + 20 * OTHER_USAGE_ROWS, USAGE_ROWS)

@@ -108,6 +108,8 @@ ACCOUNT_ROUTES = [
     Route("get", "/accounts/{account}/audit.csv", P.AUDIT_READ),
     Route("get", "/accounts/{account}/billing/invoices", P.BILLING),
     Route("get", "/accounts/{account}/billing/invoices/{number}", P.BILLING),
+    Route("get", "/accounts/{account}/billing/usage", P.BILLING),
+    Route("get", "/accounts/{account}/billing/usage.csv", P.BILLING),
 ]
 
 ADMIN_ROUTES = [

@@ -28,6 +28,9 @@ PARAMS = {
     "quantity": 2,
     "number": 1042,  # invoice.*
     "period": "2026-11",
+    "threshold": 90,  # usage.threshold_reached
+    "used_gb": "92.5",
+    "quota_gb": 100,
 }
 
 
