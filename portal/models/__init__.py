@@ -24,7 +24,17 @@ from portal.models.notifications import Notification
 from portal.models.outbox import EmailOutbox
 from portal.models.quotas import QUOTA_RESOURCES, QuotaRequest
 from portal.models.sessions import UserSession
-from portal.models.storage import BUCKET_NAME_PATTERN, AccessKey, Bucket, KeyStatus, Versioning
+from portal.models.storage import (
+    BUCKET_NAME_PATTERN,
+    AccessKey,
+    AccessKeyBucket,
+    AccessKeyNotice,
+    Bucket,
+    KeyPermission,
+    KeyScope,
+    KeyStatus,
+    Versioning,
+)
 from portal.models.users import PasswordReset, User
 
 __all__ = [
@@ -34,6 +44,8 @@ __all__ = [
     "ROLES",
     "USAGE_METRICS",
     "AccessKey",
+    "AccessKeyBucket",
+    "AccessKeyNotice",
     "Account",
     "AccountMember",
     "AccountStatus",
@@ -44,6 +56,8 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceNumberCounter",
+    "KeyPermission",
+    "KeyScope",
     "KeyStatus",
     "Notification",
     "Order",
