@@ -63,6 +63,9 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(create_admin)
+    from portal.keys.cli import keys_cli
+
+    app.cli.add_command(keys_cli)
     from portal.scale import seed_scale_command
     from portal.schema_docs import schema_docs_command
     from portal.seed import seed_demo_command
