@@ -897,23 +897,16 @@ def admin_section(actor: User, account: Account):
 
     require_platform_admin(actor)
     now = clock.now()
+    shown = case(
+        (
+            and_(AccessKey.status != KeyStatus.REVOKED.value, AccessKey.expires_at <= func.now()),
+            "expired",
+        ),
+        else_=AccessKey.status,
+    )
     counts = dict(
         db.session.execute(
-            select(
-                case(
-                    (
-                        and_(
-                            AccessKey.status != KeyStatus.REVOKED.value,
-                            AccessKey.expires_at <= func.now(),
-                        ),
-                        "expired",
-                    ),
-                    else_=AccessKey.status,
-                ),
-                func.count(),
-            )
-            .where(AccessKey.account_id == account.id)
-            .group_by(1)
+            select(shown, func.count()).where(AccessKey.account_id == account.id).group_by(shown)
         ).all()
     )
     raw = ORDER.fetch(_rows_statement().where(AccessKey.account_id == account.id), None, 20)

@@ -36,6 +36,7 @@ SPECIAL = {
         "name": d["bucket"],
         "rule": d["rule"],
     },
+    "keys.edit": lambda d: {"account_id": d["account"].id, "key_id": d["key"]},
 }
 NOT_PAGES = {
     "buckets.rule_row",  # a fragment (the edit form's Cancel)
@@ -128,6 +129,9 @@ def wide_data(live_server):
                     }
                 ],
             )
+            key = factories.AccessKeyFactory(
+                account=account, name=long_text("Chave", 64), last_used_at=datetime.now(UTC)
+            )
             product = factories.ProductFactory(
                 sku=("P" + tag)[:40].upper(),
                 name=long_text("Armazenamento", 120),
@@ -149,6 +153,7 @@ def wide_data(live_server):
         "bucket": bucket,
         "rule": rule,
         "product": product.id,
+        "key": key.key_id,
     }
 
 
