@@ -52,6 +52,8 @@ LABELS = {
     A.KEY_REACTIVATED: _l("Access key reactivated"),
     A.KEY_RENAMED: _l("Access key renamed"),
     A.KEY_SCOPE_CHANGED: _l("Access key scope changed"),
+    A.KEY_EXPIRING: _l("Access key expiring soon"),
+    A.KEY_EXPIRED: _l("Access key expired"),
     A.ORDER_PLACED: _l("Order placed"),
     A.ORDER_PAID: _l("Order paid"),
     A.ORDER_FULFILLED: _l("Order fulfilled"),
@@ -101,6 +103,10 @@ SENTENCES = {
     A.KEY_REACTIVATED: _l("Reactivated the access key %(target)s."),
     A.KEY_RENAMED: _l("Renamed the access key %(target)s."),
     A.KEY_SCOPE_CHANGED: _l("Changed the buckets the access key %(target)s reaches."),
+    A.KEY_EXPIRING: _l(
+        "Told the owners and admins that the access key %(target)s expires within 7 days."
+    ),
+    A.KEY_EXPIRED: _l("Told the owners and admins that the access key %(target)s has expired."),
     A.ORDER_PLACED: _l("Placed the order %(target)s."),
     A.ORDER_PAID: _l("Marked the order %(target)s as paid."),
     A.ORDER_FULFILLED: _l("Fulfilled the order %(target)s."),

@@ -829,14 +829,15 @@ def update_key(
 
 
 # --------------------------------------------------------------- expiry notices ---
+EXPIRY_ACTIONS = {"expiring": Action.KEY_EXPIRING, "expired": Action.KEY_EXPIRED}
+
+
 def send_expiry_notices(now: datetime | None = None) -> tuple[int, int]:
     """Tell the owners and admins of each organization, once per key, that a key expires
     within 7 days, and once that it has expired (revoked keys are left alone). Records what
     it sent in access_key_notices (an insert that does nothing when the row exists), so a
     second run — or two at once — sends nothing twice. Returns (expiring, expired) counts
     of keys notified."""
-    from portal.notifications.services import notify
-
     now = now or clock.now()
     sent = {"expiring": 0, "expired": 0}
     windows = {
@@ -869,17 +870,21 @@ def send_expiry_notices(now: datetime | None = None) -> tuple[int, int]:
             ).first()
             if claimed is None:
                 continue
-            for user_id in MANAGERS.user_ids(account.id):
-                notify(
-                    user_id,
-                    f"key.{kind}",
-                    account_id=account.id,
-                    link=list_path(account.id),
-                    account_name=account.name,
-                    key_name=key.name,
-                    key_id=key.key_id,
-                    expires_on=key.expires_at.date().isoformat(),
-                )
+            # A system event (no actor): its audit row, and the owners and admins told.
+            events.emit(
+                None,
+                EXPIRY_ACTIONS[kind],
+                key,
+                account=account,
+                details={"expires_at": key.expires_at.isoformat()},
+                notify=MANAGERS,
+                link=list_path(account.id),
+                params={
+                    "key_name": key.name,
+                    "key_id": key.key_id,
+                    "expires_on": key.expires_at.date().isoformat(),
+                },
+            )
             sent[kind] += 1
     db.session.flush()
     return sent["expiring"], sent["expired"]

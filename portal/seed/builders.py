@@ -405,6 +405,12 @@ def access_key(
     return key
 
 
+def key_expiry_notices(*, when: datetime) -> None:
+    """The daily ``flask keys expiry-notices`` as it ran at ``when``."""
+    with at(when):
+        keys.send_expiry_notices(clock.now())
+
+
 ORDER_ACTIONS = {"pay": Action.ORDER_PAID, "fulfil": Action.ORDER_FULFILLED}
 
 

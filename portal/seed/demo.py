@@ -188,6 +188,10 @@ def seed_demo() -> None:
             buckets=buckets[1:],
             expires_on=(days_ago(10)).date(),
         )
+        # The daily timer told the owners and admins before and after it expired, and that
+        # "leitura-backups" expires within the week.
+        for when in (days_ago(12), days_ago(9), days_ago(0.2)):
+            b.key_expiry_notices(when=when)
         b.order(acme, basic, ana, admin, when=days_ago(95), status="fulfilled", quantity=2)
         b.subscription(acme, basic, when=days_ago(94), quantity=2)
         b.order(acme, archive, diego, admin, when=days_ago(70), status="fulfilled")
