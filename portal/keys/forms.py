@@ -4,6 +4,7 @@ name, permission, scope, expiry, ceiling, states)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -28,10 +29,10 @@ class KeyFilterForm(ListForm):
         super().__init__(*args, **kwargs)
         self.status.choices = [
             ("", _l("Active and inactive")),
-            ("active", _l("Active")),
-            ("inactive", _l("Inactive")),
-            ("expired", _l("Expired")),
-            ("revoked", _l("Revoked")),
+            ("active", lazy_pgettext("access key", "Active")),
+            ("inactive", lazy_pgettext("access key", "Inactive")),
+            ("expired", lazy_pgettext("access key", "Expired")),
+            ("revoked", lazy_pgettext("access key", "Revoked")),
         ]
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from flask_babel import gettext, ngettext
+from flask_babel import format_date, format_decimal, gettext, ngettext, pgettext
 from sqlalchemy import and_, case, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -100,11 +100,13 @@ def new_secret() -> str:
 
 # ------------------------------------------------------------------------ labels ---
 def status_labels() -> dict[str, str]:
+    # A context of its own: "chave" is feminine in Portuguese (an invitation's "Expired"
+    # is not).
     return {
-        "active": gettext("Active"),
-        "inactive": gettext("Inactive"),
-        "revoked": gettext("Revoked"),
-        "expired": gettext("Expired"),
+        "active": pgettext("access key", "Active"),
+        "inactive": pgettext("access key", "Inactive"),
+        "revoked": pgettext("access key", "Revoked"),
+        "expired": pgettext("access key", "Expired"),
     }
 
 
@@ -512,8 +514,8 @@ def clean_expiry(expires_on: date | None, today: date) -> datetime | None:
         raise Invalid(
             gettext(
                 "Choose a date within %(days)s days (at the latest %(date)s).",
-                days=f"{EXPIRY_MAX_DAYS:,}".replace(",", "."),
-                date=(today + timedelta(days=EXPIRY_MAX_DAYS)).isoformat(),
+                days=format_decimal(EXPIRY_MAX_DAYS),
+                date=format_date(today + timedelta(days=EXPIRY_MAX_DAYS), "medium"),
             ),
             field="expires_on",
         )
