@@ -26,6 +26,9 @@ PARAMS = {
     "order": 12,  # order.*, subscription.cancelled
     "product": "Armazenamento 1 TB",
     "quantity": 2,
+    "key_name": "deploy-ci",  # key.*
+    "key_id": "PC0123456789ABCDEFGH",
+    "expires_on": "2026-12-31",
 }
 
 
