@@ -66,4 +66,10 @@ class CreateKeyForm(_ScopeFields, FlaskForm):
 
 
 class EditKeyForm(_ScopeFields, FlaskForm):
-    pass
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Element ids of their own: the form can sit in a row of the page that holds the
+        # create form (the field names stay "name", "scope", "buckets").
+        for f in (self.name, self.scope, self.buckets):
+            f.id = f"edit-{f.id}"
+            f.label.field_id = f.id

@@ -217,8 +217,9 @@ def revoke(account_id: int, key_id: str):
 
 
 def _edit_page(view: services.KeyEdit, form: EditKeyForm, status: int = 200):
+    """The edit form: in the key's row for htmx, a page of its own without JavaScript."""
     return web.account_page(
-        "keys/edit.html", "keys/edit.html", view, status, key=view, edit_form=form
+        "keys/edit.html", "keys/_edit_row.html", view, status, key=view, edit_form=form
     )
 
 
@@ -255,7 +256,9 @@ def update(account_id: int, key_id: str):
         else:
             db.session.commit()
             message = gettext("The key %(name)s was saved.", name=row.name)
-            return web.done(message, _list_url(account_id))
+            return web.done(
+                message, _list_url(account_id), lambda: ROW.draw(row, row_message=message)
+            )
     view = services.open_edit(web.actor(), account_id, key_id)
     view.chosen = {int(i) for i in (form.buckets.data or []) if str(i).isdigit()}
     return _edit_page(view, form, 422)

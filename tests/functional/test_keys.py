@@ -499,3 +499,28 @@ def test_expiry_notices_are_sent_once(runner, dbs, org):
     assert all(n.params["key_id"] == gone.key_id for n in expired)
     assert later.key_id not in str(notes)
     assert dbs.scalar(select(func.count()).select_from(Notification)) == 4
+
+
+def test_edit_with_htmx_swaps_the_row(client, login, dbs, org, csrf_token):
+    account, people = org
+    fotos = factories.BucketFactory(account=account, name="fotos")
+    k = factories.AccessKeyFactory(account=account, name="ci")
+    login(people["admin"])
+    form = client.get(key_url(account, k, "/edit"), headers=HTMX)
+    html = form.get_data(as_text=True)
+    assert form.status_code == 200 and html.lstrip().startswith("<tr")
+    assert 'id="edit-name"' in html and 'for="edit-name"' in html
+    assert f'id="edit-bucket-choice-{fotos.id}"' in html
+    bad = client.post(
+        key_url(account, k, "/edit"),
+        data={"csrf_token": csrf_token(), "name": "ci", "scope": "buckets"},
+        headers=HTMX,
+    )
+    assert bad.status_code == 422 and "Choose at least one bucket." in bad.get_data(as_text=True)
+    done = client.post(
+        key_url(account, k, "/edit"),
+        data={"csrf_token": csrf_token(), "name": "ci", "scope": "buckets", "buckets": fotos.id},
+        headers=HTMX,
+    )
+    row = done.get_data(as_text=True)
+    assert done.status_code == 200 and "The key ci was saved." in row and "fotos" in row
