@@ -106,8 +106,10 @@ def index(account_id: int):
 def _issued_response(issued: services.Issued, account_id: int, message: str, partial: str):
     """The one response that shows a secret: the piece htmx swaps in, or the page."""
     if htmx.is_partial() and partial == "row":
-        return ROW.draw(issued.row, row_message=message, issued=issued.secret)
-    listing = services.list_keys(web.actor(), account_id, rows=False)
+        return ROW.draw(issued.row, row_message=message, rotated_secret=issued.secret)
+    oob = htmx.is_partial()  # the list and the ceiling are on the page: refresh them too
+    listing = services.list_keys(web.actor(), account_id, rows=oob)
+    form = KeyFilterForm(formdata=None)
     return web.account_page(
         "keys/issued.html",
         "keys/_issued.html",
@@ -116,6 +118,9 @@ def _issued_response(issued: services.Issued, account_id: int, message: str, par
         issued=issued,
         secret=issued.secret,
         message=message,
+        oob=oob,
+        form=form,
+        links=form.links(_list_url(account_id), listing.page),
     )
 
 

@@ -77,7 +77,7 @@ def test_key_journey(live_server, new_context, output_path, tmp_path):
     # The page: the ceiling, the create form, no keys yet.
     page.goto(keys)
     expect(page.locator("#keys-quota")).to_contain_text("0 of 5")
-    expect(page.get_by_text("There are no access keys yet.")).to_be_visible()
+    expect(page.get_by_text("There are no active or inactive access keys.")).to_be_visible()
     clean(page)
     shot(page, output_path, "01-keys-empty")
 
@@ -93,6 +93,10 @@ def test_key_journey(live_server, new_context, output_path, tmp_path):
     assert re.fullmatch(r"PC[A-Z0-9]{18}", key_id)
     secret = page.locator(".secret-value").input_value()
     assert len(secret) >= 40
+    # The list and the ceiling were refreshed with it (the row never holds the secret).
+    expect(page.locator("tr.key-row", has_text=key_id)).to_be_visible()
+    expect(page.locator("#keys-quota")).to_contain_text("1 of 5")
+    assert secret not in page.locator("#keys-list").inner_html()
     clean(page)
     shot(page, output_path, "02-secret-shown-once")
 

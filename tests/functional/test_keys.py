@@ -204,6 +204,9 @@ def test_create_shows_the_secret_once_and_never_again(
     html = response.get_data(as_text=True)
     key_id, secret = secret_of(html)
     assert len(secret) >= 40
+    # One panel, whatever else the response holds (with htmx: the list, refreshed).
+    assert html.count('class="secret-panel"') == 1
+    assert html.count("secret-value") == 1
     assert "[primecloud]" in html and f"aws_secret_access_key = {secret}" in html
     assert "User Name,Access key ID,Secret access key" in html
     assert f"export AWS_SECRET_ACCESS_KEY={secret}" in html
@@ -247,6 +250,7 @@ def test_rotate_gives_a_new_secret_under_the_same_key_id(client, login, dbs, org
     )
     assert response.status_code == 200
     same_id, second = secret_of(response.get_data(as_text=True))
+    assert response.get_data(as_text=True).count('class="secret-panel"') == 1
     assert same_id == key_id and second != first
     row = key(dbs, key_id)
     assert row.rotated_at is not None and bytes(row.secret_ciphertext) != old_cipher
