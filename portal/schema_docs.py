@@ -178,7 +178,7 @@ def render() -> str:
         lines.append("    }")
     relationships = []
     for table in tables:
-        for fk in sorted(table.foreign_keys, key=lambda f: f.parent.name):
+        for fk in sorted(table.foreign_keys, key=lambda f: (f.parent.name, f.column.table.name)):
             parent = fk.column.table.name
             left = "|o" if fk.parent.nullable else "||"
             relationships.append(f'    {parent} {left}--o{{ {table.name} : "{fk.parent.name}"')
@@ -198,8 +198,10 @@ def render() -> str:
             elif column.server_default is not None:
                 default = "(set by the database)"
             key = _keys(table, column)
-            if column.foreign_keys:
-                fk = next(iter(column.foreign_keys))
+            # A column in two composite foreign keys (access_key_buckets.account_id) names
+            # both, in a stable order.
+            for i, fk in enumerate(sorted(column.foreign_keys, key=lambda f: f.column.table.name)):
+                key += ";" if i else ""
                 key += f" → {fk.column.table.name}.{fk.column.name} ON DELETE {fk.ondelete or 'NO ACTION'}"
             default = default.replace("|", "\\|")
             nullable = "yes" if column.nullable else "no"
