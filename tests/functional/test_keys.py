@@ -528,3 +528,19 @@ def test_edit_with_htmx_swaps_the_row(client, login, dbs, org, csrf_token):
     )
     row = done.get_data(as_text=True)
     assert done.status_code == 200 and "The key ci was saved." in row and "fotos" in row
+
+
+def test_staff_see_counts_and_the_newest_keys_never_a_secret(client, login, dbs, org, csrf_token):
+    account, people = org
+    login(people["owner"])
+    key_id, secret = secret_of(create(client, csrf_token, account, name="staff-vê").data.decode())
+    factories.AccessKeyFactory(account=account, name="parada", status="inactive")
+    login(factories.AdminFactory(name="Sofia Staff"))
+    html = client.get(f"/admin/accounts/{account.id}").get_data(as_text=True)
+    section = html[html.index('id="keys"') :]
+    assert key_id in section and "staff-vê" in section
+    assert "2 keys in all:" in section and "1 active, 1 inactive, 0 expired, 0 revoked." in section
+    assert secret not in html
+    # An audit entry of a key leads staff to that section.
+    audit = client.get(f"/admin/audit?account={account.id}").get_data(as_text=True)
+    assert f"/admin/accounts/{account.id}#keys" in audit
