@@ -228,7 +228,9 @@ def test_create_shows_the_secret_once_and_never_again(
         later = client.get(path)
         assert secret not in later.get_data(as_text=True), path
     login(people["owner"])
-    assert secret not in client.get(f"/accounts/{account.id}/audit").get_data(as_text=True)
+    audit = client.get(f"/accounts/{account.id}/audit").get_data(as_text=True)
+    assert secret not in audit
+    assert f'href="/accounts/{account.id}/keys"' in audit  # key entries lead to the keys page
     assert secret not in client.get(f"/accounts/{account.id}/audit.csv").get_data(as_text=True)
     for log in dbs.scalars(select(AuditLog)):
         assert secret not in str(log.details)
