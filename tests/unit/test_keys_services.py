@@ -310,3 +310,17 @@ def test_a_suspended_organizations_owners_are_told_too(org, dbs):
 
 def test_clean_expiry_accepts_none():
     assert services.clean_expiry(None, date(2026, 1, 1)) is None
+
+
+def test_no_code_path_reads_a_secret_back():
+    """The secret exists in clear only in the create and rotate responses: nothing in the
+    portal unseals a stored secret (so no later page, email or log line can hold one)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "portal"
+    readers = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if path.name != "crypto.py" and "unseal" in path.read_text()
+    ]
+    assert readers == []
