@@ -13,8 +13,8 @@ reactivated or rotated (create a new one).
 The secret: 40 characters from :mod:`secrets`, sealed with :mod:`portal.crypto` before it
 reaches the database. :func:`create_key` and :func:`rotate_key` return it once, in a
 :class:`Secret` the route renders into that one response; nothing else ever reads it back
-(nothing in the portal decrypts a stored secret), and it is never in an audit row, a notification, an
-email or a log line.
+(nothing in the portal decrypts a stored secret), and it is never in an audit row, a
+notification, an email or a log line.
 
 Every change locks the account row first (``require(..., lock=True)``), then the key: two
 creations at the ceiling run one after the other and the second is refused.
