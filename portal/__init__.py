@@ -93,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.billing.routes import bp as billing_bp
     from portal.buckets.routes import bp as buckets_bp
     from portal.invitations.routes import bp as invitations_bp
+    from portal.keys.routes import bp as keys_bp
     from portal.main.routes import bp as main_bp
     from portal.members.routes import bp as members_bp
     from portal.notifications.routes import bp as notifications_bp
@@ -107,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
         members_bp,
         invitations_bp,
         buckets_bp,
+        keys_bp,
         notifications_bp,
         audit_bp,
         quotas_bp,

@@ -48,6 +48,12 @@ class Action(StrEnum):
     KEY_ROTATED = "key.rotated"
     KEY_STATUS_CHANGED = "key.status_changed"
     KEY_REVOKED = "key.revoked"
+    KEY_DEACTIVATED = "key.deactivated"
+    KEY_REACTIVATED = "key.reactivated"
+    KEY_RENAMED = "key.renamed"
+    KEY_SCOPE_CHANGED = "key.scope_changed"
+    KEY_EXPIRING = "key.expiring"  # flask keys expiry-notices: owners and admins told
+    KEY_EXPIRED = "key.expired"
     ORDER_PLACED = "order.placed"
     ORDER_PAID = "order.paid"
     ORDER_FULFILLED = "order.fulfilled"

@@ -145,6 +145,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(invoices_cli)
     app.cli.add_command(usage_cli)
     app.cli.add_command(create_admin)
+    from portal.keys.cli import keys_cli
+
+    app.cli.add_command(keys_cli)
     from portal.scale import seed_scale_command
     from portal.schema_docs import schema_docs_command
     from portal.seed import seed_demo_command

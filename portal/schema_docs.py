@@ -52,7 +52,15 @@ DESCRIPTIONS = {
     "read-only while it is suspended; account_id never changes.",
     "access_keys": "An API credential. key_id is public, unique and never changes; the "
     "secret is stored encrypted only. Status moves active ⇄ inactive, either → revoked, "
-    "which is final (a revoked key cannot be rotated). account_id never changes.",
+    "which is final (a revoked key cannot be rotated). account_id never changes. permission "
+    "is read-only or read-write; scope 'all' reaches every bucket, 'buckets' only those in "
+    "access_key_buckets (none when they were all deleted: never 'all' by accident). An "
+    "expiry is within 1,000 days of the creation; expired is derived (expires_at <= now).",
+    "access_key_buckets": "A bucket a key scoped to buckets reaches; both foreign keys "
+    "carry the account, so a key never reaches another organization's bucket. Deleting the "
+    "bucket or the key removes the row.",
+    "access_key_notices": "An expiry notice already sent for a key ('expiring' 7 days "
+    "before, 'expired' after): flask keys expiry-notices sends each once.",
     "products": "A service offering with a monthly price in BRL (numeric(12,2)). Products "
     "that were ordered cannot be deleted (deactivate them instead); the SKU never changes "
     "(trigger products_sku_immutable).",
@@ -174,7 +182,7 @@ def render() -> str:
         lines.append("    }")
     relationships = []
     for table in tables:
-        for fk in sorted(table.foreign_keys, key=lambda f: f.parent.name):
+        for fk in sorted(table.foreign_keys, key=lambda f: (f.parent.name, f.column.table.name)):
             parent = fk.column.table.name
             left = "|o" if fk.parent.nullable else "||"
             relationships.append(f'    {parent} {left}--o{{ {table.name} : "{fk.parent.name}"')
@@ -194,8 +202,10 @@ def render() -> str:
             elif column.server_default is not None:
                 default = "(set by the database)"
             key = _keys(table, column)
-            if column.foreign_keys:
-                fk = next(iter(column.foreign_keys))
+            # A column in two composite foreign keys (access_key_buckets.account_id) names
+            # both, in a stable order.
+            for i, fk in enumerate(sorted(column.foreign_keys, key=lambda f: f.column.table.name)):
+                key += ";" if i else ""
                 key += f" → {fk.column.table.name}.{fk.column.name} ON DELETE {fk.ondelete or 'NO ACTION'}"
             default = default.replace("|", "\\|")
             nullable = "yes" if column.nullable else "no"

@@ -26,7 +26,7 @@ catalog-only changes (a short ACCESS EXCLUSIVE lock on buckets; ``lock_timeout``
 rather than queue writes behind a long transaction).
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-02
 """
 
@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

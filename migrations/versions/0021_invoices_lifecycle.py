@@ -48,14 +48,14 @@ squawk: ``prefer-robust-stmts`` is ignored on ADD CONSTRAINT ... NOT VALID and V
 in 0009 and 0017.
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0020
 Create Date: 2026-12-02
 """
 
 from alembic import op
 
 revision = "0021"
-down_revision = "0018"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -90,6 +90,12 @@ SECTIONS: tuple[Section, ...] = (
     # Buckets (name, versioning, size), access keys (id, status, scope), subscriptions and
     # orders, invoices: each domain adds its line here (see the module's docstring).
     Section(
+        "keys",
+        _l("Access keys"),
+        "keys/_admin_section.html",
+        "portal.keys.services:admin_section",
+    ),
+    Section(
         "invoices",
         _l("Invoices"),
         "billing/_admin_invoices.html",

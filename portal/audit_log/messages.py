@@ -48,6 +48,12 @@ LABELS = {
     A.KEY_ROTATED: _l("Access key rotated"),
     A.KEY_STATUS_CHANGED: _l("Access key status changed"),
     A.KEY_REVOKED: _l("Access key revoked"),
+    A.KEY_DEACTIVATED: _l("Access key deactivated"),
+    A.KEY_REACTIVATED: _l("Access key reactivated"),
+    A.KEY_RENAMED: _l("Access key renamed"),
+    A.KEY_SCOPE_CHANGED: _l("Access key scope changed"),
+    A.KEY_EXPIRING: _l("Access key expiring soon"),
+    A.KEY_EXPIRED: _l("Access key expired"),
     A.ORDER_PLACED: _l("Order placed"),
     A.ORDER_PAID: _l("Order paid"),
     A.ORDER_FULFILLED: _l("Order fulfilled"),
@@ -97,6 +103,14 @@ SENTENCES = {
     A.KEY_ROTATED: _l("Rotated the secret of the access key %(target)s."),
     A.KEY_STATUS_CHANGED: _l("Changed the status of the access key %(target)s."),
     A.KEY_REVOKED: _l("Revoked the access key %(target)s."),
+    A.KEY_DEACTIVATED: _l("Deactivated the access key %(target)s."),
+    A.KEY_REACTIVATED: _l("Reactivated the access key %(target)s."),
+    A.KEY_RENAMED: _l("Renamed the access key %(target)s."),
+    A.KEY_SCOPE_CHANGED: _l("Changed the buckets the access key %(target)s reaches."),
+    A.KEY_EXPIRING: _l(
+        "Told the owners and admins that the access key %(target)s expires within 7 days."
+    ),
+    A.KEY_EXPIRED: _l("Told the owners and admins that the access key %(target)s has expired."),
     A.ORDER_PLACED: _l("Placed the order %(target)s."),
     A.ORDER_PAID: _l("Marked the order %(target)s as paid."),
     A.ORDER_FULFILLED: _l("Fulfilled the order %(target)s."),
@@ -147,6 +161,11 @@ DETAIL_LABELS = {
     "resource": _l("Resource"),
     "requested_value": _l("Requested"),
     "status": _l("Status"),
+    "permission": _l("Permission"),
+    "scope": _l("Buckets reached"),
+    "buckets": _l("Buckets"),
+    "old_buckets": _l("Previous buckets"),
+    "expires_at": _l("Expires"),
 }
 
 SOURCES = {
@@ -154,6 +173,15 @@ SOURCES = {
     "cli": _l("the command line"),
     "invitation": _l("an invitation"),
     "seed": _l("the demo data"),
+}
+
+
+# An access key's permission and scope, as stored.
+KEY_WORDS = {
+    "read-only": _l("Read-only"),
+    "read-write": _l("Read and write"),
+    "all": _l("All buckets"),
+    "buckets": _l("Chosen buckets"),
 }
 
 
@@ -188,7 +216,13 @@ def _detail_value(action: str, key: str, value: Any) -> str:
             return str(SOURCES[value])
         if key == "reason" and value in REASONS:
             return str(REASONS[value])
+        if key == "permission" and value in KEY_WORDS:
+            return str(KEY_WORDS[value])
+        if key in ("scope", "from", "to") and action == A.KEY_SCOPE_CHANGED and value in KEY_WORDS:
+            return str(KEY_WORDS[value])
         return value
+    if isinstance(value, list) and key in ("buckets", "old_buckets"):
+        return ", ".join(str(v) for v in value) if value else gettext("none")
     if key.endswith("_id") and isinstance(value, int):
         return f"#{value}"
     if isinstance(value, int | float):

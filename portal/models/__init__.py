@@ -24,7 +24,17 @@ from portal.models.notifications import Notification
 from portal.models.outbox import EmailOutbox
 from portal.models.quotas import QUOTA_RESOURCES, QuotaRequest
 from portal.models.sessions import UserSession
-from portal.models.storage import BUCKET_NAME_PATTERN, AccessKey, Bucket, KeyStatus, Versioning
+from portal.models.storage import (
+    BUCKET_NAME_PATTERN,
+    AccessKey,
+    AccessKeyBucket,
+    AccessKeyNotice,
+    Bucket,
+    KeyPermission,
+    KeyScope,
+    KeyStatus,
+    Versioning,
+)
 from portal.models.usage import USAGE_THRESHOLDS, UsageThresholdNotice
 from portal.models.users import PasswordReset, User
 
@@ -36,6 +46,8 @@ __all__ = [
     "USAGE_METRICS",
     "USAGE_THRESHOLDS",
     "AccessKey",
+    "AccessKeyBucket",
+    "AccessKeyNotice",
     "Account",
     "AccountMember",
     "AccountStatus",
@@ -46,6 +58,8 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceNumberCounter",
+    "KeyPermission",
+    "KeyScope",
     "KeyStatus",
     "Notification",
     "Order",

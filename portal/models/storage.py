@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     LargeBinary,
     String,
@@ -32,6 +33,16 @@ class KeyStatus(StrEnum):
     ACTIVE = "active"
     INACTIVE = "inactive"
     REVOKED = "revoked"
+
+
+class KeyPermission(StrEnum):
+    READ_ONLY = "read-only"
+    READ_WRITE = "read-write"
+
+
+class KeyScope(StrEnum):
+    ALL = "all"  # every bucket of the organization, present and future
+    BUCKETS = "buckets"  # only the buckets in access_key_buckets (possibly none)
 
 
 # S3 bucket naming: 3-63 characters of lower-case letters, digits, dots and hyphens,
@@ -58,6 +69,8 @@ class Bucket(db.Model):
             name="lifecycle_rules_at_most_1000",
         ),
         Index("ix_buckets_account_id", "account_id"),
+        # The target of access_key_buckets' composite foreign key (0019).
+        UniqueConstraint("id", "account_id"),
         # The bucket list: an account's buckets by name in byte order (S3's), keyset-paged
         # and searched by name prefix as one index range (0016). The collation is given
         # through postgresql_ops, which SQLAlchemy renders after the column: PostgreSQL's
@@ -111,7 +124,17 @@ class AccessKey(db.Model):
         CheckConstraint(
             "(status = 'revoked') = (revoked_at IS NOT NULL)", name="revoked_at_iff_revoked"
         ),
-        Index("ix_access_keys_account_id", "account_id"),
+        CheckConstraint("permission IN ('read-only', 'read-write')", name="permission_known"),
+        CheckConstraint("scope IN ('all', 'buckets')", name="scope_known"),
+        CheckConstraint(
+            "expires_at IS NULL OR (expires_at > created_at "
+            "AND expires_at <= created_at + interval '1001 days')",
+            name="expiry_within_1000_days",
+        ),
+        # The target of access_key_buckets' composite foreign key (0019).
+        UniqueConstraint("id", "account_id"),
+        # The keys page: newest first, keyset on (created_at, id) (0019).
+        Index("ix_access_keys_account_id_created_at_id", "account_id", "created_at", "id"),
     )
 
     id: Mapped[int] = pk()
@@ -137,3 +160,44 @@ class AccessKey(db.Model):
     rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    permission: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default="read-write", default="read-write"
+    )
+    scope: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default="all", default="all"
+    )
+
+
+class AccessKeyBucket(db.Model):
+    """A bucket a key scoped to buckets reaches. Deleting the bucket removes the row; a key
+    whose last bucket is gone reaches no bucket (its scope stays 'buckets', 0019)."""
+
+    __tablename__ = "access_key_buckets"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["access_key_id", "account_id"],
+            ["access_keys.id", "access_keys.account_id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["bucket_id", "account_id"], ["buckets.id", "buckets.account_id"], ondelete="CASCADE"
+        ),
+        Index("ix_access_key_buckets_bucket_id", "bucket_id"),
+    )
+
+    access_key_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    bucket_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    account_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class AccessKeyNotice(db.Model):
+    """An expiry notice already sent for a key (``flask keys expiry-notices``: once each)."""
+
+    __tablename__ = "access_key_notices"
+    __table_args__ = (CheckConstraint("kind IN ('expiring', 'expired')", name="kind_known"),)
+
+    access_key_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("access_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sent_at: Mapped[datetime] = created_at()

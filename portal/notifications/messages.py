@@ -9,9 +9,10 @@ failing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.labels import ROLE_LABELS, STATUS_LABELS
@@ -59,6 +60,20 @@ KIND_MESSAGES = {
         "The storage of %(account_name)s reached %(threshold)s%% of its quota "
         "(%(used_gb)s of %(quota_gb)s GB). Ask for more on the quotas page."
     ),
+    "key.rotated": _l(
+        "%(actor_name)s rotated the secret of the access key %(key_name)s (%(key_id)s) of "
+        "%(account_name)s."
+    ),
+    "key.revoked": _l(
+        "%(actor_name)s revoked the access key %(key_name)s (%(key_id)s) of %(account_name)s."
+    ),
+    "key.expiring": _l(
+        "The access key %(key_name)s (%(key_id)s) of %(account_name)s expires at the end of "
+        "%(expires_on)s."
+    ),
+    "key.expired": _l(
+        "The access key %(key_name)s (%(key_id)s) of %(account_name)s has expired (%(expires_on)s)."
+    ),
     "subscription.cancelled": _l(
         "%(actor_name)s cancelled the subscription of %(account_name)s to %(product)s."
     ),
@@ -79,6 +94,11 @@ def _display(key: str, value: Any) -> str:
         return str(STATUS_LABELS[value])
     if key == "resource" and isinstance(value, str) and value in RESOURCE_NOUNS:
         return str(RESOURCE_NOUNS[value])
+    if key == "expires_on" and isinstance(value, str):
+        try:
+            return format_date(date.fromisoformat(value), "medium")
+        except ValueError:
+            return value
     if value is None:
         return "…"
     return str(value)

@@ -9,13 +9,13 @@ the portal does, at a moment in the past.
   logins and read notifications go through the services (``users``, ``accounts``,
   ``admin``, ``invitations``, ``members``, ``auth``, ``notifications``): the same rules,
   the same audit rows and notifications as a person clicking.
-- Buckets and quota requests go through their services too (``buckets``, ``quotas``),
-  the month's invoices through the invoicing service (:func:`month_invoices`) and usage
-  through the usage import (:func:`usage`), as the metering pipeline's files arrive.
-- Access keys, orders, subscriptions and the older invoices: each has ONE builder here that
-  writes its rows, walks its state machine through :mod:`portal.states` (one allowed move at
-  a time, as the database's triggers demand) and records each step with
-  :func:`portal.events.emit`.
+- Buckets, access keys and quota requests go through their services too (``buckets``,
+  ``keys``, ``quotas``), the month's invoices through the invoicing service
+  (:func:`month_invoices`) and usage through the usage import (:func:`usage`), as the
+  metering pipeline's files arrive.
+- Orders, subscriptions and the older invoices: each has ONE builder here that writes its
+  rows, walks its state machine through :mod:`portal.states` (one allowed move at a time,
+  as the database's triggers demand) and records each step with :func:`portal.events.emit`.
 
 Every builder writes into the caller's transaction; the command commits once.
 """
@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
@@ -41,10 +40,10 @@ from portal.audit import Action
 from portal.auth import services as auth
 from portal.buckets import rules as bucket_rules
 from portal.buckets import services as bucket_services
-from portal.crypto import seal
 from portal.events import Target
 from portal.extensions import db
 from portal.invitations import joining, managing
+from portal.keys import services as keys
 from portal.members import services as members
 from portal.models import (
     AccessKey,
@@ -355,11 +354,6 @@ def bucket(
     return row
 
 
-def new_key_id() -> str:
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-    return "PC" + "".join(secrets.choice(alphabet) for _ in range(18))
-
-
 def access_key(
     account: Account,
     actor: User,
@@ -369,29 +363,46 @@ def access_key(
     status: str = "active",
     changed: datetime | None = None,
     last_used: datetime | None = None,
+    permission: str = "read-write",
+    buckets: Sequence[Bucket] = (),
+    expires_on: date | None = None,
+    rotated: datetime | None = None,
 ) -> AccessKey:
-    """A key created at ``when`` (its secret sealed, never stored in clear), moved to
-    ``status`` at ``changed``."""
+    """A key created by ``actor`` at ``when`` through the keys service (its secret sealed
+    and thrown away), scoped to ``buckets`` when given, rotated at ``rotated``, moved to
+    ``status`` at ``changed``; ``last_used`` as usage ingestion would record it."""
     with at(when):
-        key = AccessKey(
-            account_id=account.id,
-            key_id=new_key_id(),
-            name=name,
-            secret_ciphertext=seal(secrets.token_urlsafe(30).encode()),
-            created_by_id=actor.id,
-            last_used_at=last_used,
+        issued = keys.create_key(
+            actor,
+            account.id,
+            name,
+            permission=permission,
+            scope="buckets" if buckets else "all",
+            bucket_ids=[b.id for b in buckets],
+            expires_on=expires_on,
+            ip=DEMO_IP,
         )
-        db.session.add(key)
-        db.session.flush()
-        _emit(actor, Action.KEY_CREATED, Target("access_key", key.key_id, name), account)
-    for _action, state in _walk(states.ACCESS_KEY, key, "status", status):
+    key_id = issued.row.key_id
+    if rotated is not None:
+        with at(rotated):
+            keys.rotate_key(actor, account.id, key_id, ip=DEMO_IP)
+    if status != "active":
         with at(changed or when):
-            action = Action.KEY_STATUS_CHANGED
-            if state == "revoked":
-                key.revoked_at = clock.now()
-                action = Action.KEY_REVOKED
-            _emit(actor, action, Target("access_key", key.key_id, name), account, status=state)
+            if status == "inactive":
+                keys.deactivate_key(actor, account.id, key_id, ip=DEMO_IP)
+            else:
+                keys.revoke_key(actor, account.id, key_id, ip=DEMO_IP)
+    key = db.session.scalar(select(AccessKey).where(AccessKey.key_id == key_id))
+    if last_used is not None:
+        key.last_used_at = last_used
+        db.session.flush()
     return key
+
+
+def key_expiry_notices(*, when: datetime) -> None:
+    """The daily ``flask keys expiry-notices`` as it ran at ``when``."""
+    with at(when):
+        keys.send_expiry_notices(clock.now())
 
 
 ORDER_ACTIONS = {"pay": Action.ORDER_PAID, "fulfil": Action.ORDER_FULFILLED}

@@ -166,6 +166,32 @@ def seed_demo() -> None:
         b.access_key(
             acme, carla, "laptop-antigo", when=days_ago(50), status="revoked", changed=days_ago(10)
         )
+        # Read-only, scoped to one bucket, expiring in 5 days (amber on the page); rotated.
+        b.access_key(
+            acme,
+            carla,
+            "leitura-backups",
+            when=days_ago(30),
+            permission="read-only",
+            buckets=buckets[:1],
+            expires_on=(days_ago(-5)).date(),
+            rotated=days_ago(8),
+            last_used=days_ago(2),
+        )
+        # Expired ten days ago (red on the page): it cannot be reactivated.
+        b.access_key(
+            acme,
+            carla,
+            "rclone-migracao",
+            when=days_ago(40),
+            permission="read-write",
+            buckets=buckets[1:],
+            expires_on=(days_ago(10)).date(),
+        )
+        # The daily timer told the owners and admins before and after it expired, and that
+        # "leitura-backups" expires within the week.
+        for when in (days_ago(12), days_ago(9), days_ago(0.2)):
+            b.key_expiry_notices(when=when)
         b.order(acme, basic, ana, admin, when=days_ago(95), status="fulfilled", quantity=2)
         b.subscription(acme, basic, when=days_ago(94), quantity=2)
         b.order(acme, archive, diego, admin, when=days_ago(70), status="fulfilled")

@@ -21,6 +21,19 @@
   }
   document.addEventListener("DOMContentLoaded", function () { showCopyButtons(document); });
   document.addEventListener("htmx:load", function (event) { showCopyButtons(event.detail.elt); });
+  // Downloads of text shown on the page (an access key's credential files): the file is
+  // built here, from the text, as a blob: nothing is fetched from the server again.
+  function buildDownloads(root) {
+    root.querySelectorAll("a[data-download]").forEach(function (link) {
+      var source = document.querySelector(link.getAttribute("data-download"));
+      if (!source || !window.Blob || !window.URL) { return; }
+      var blob = new Blob([source.value || source.textContent], { type: link.getAttribute("data-type") || "text/plain" });
+      link.href = URL.createObjectURL(blob);
+      link.hidden = false;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { buildDownloads(document); });
+  document.addEventListener("htmx:load", function (event) { buildDownloads(event.detail.elt); });
   document.addEventListener("click", function (event) {
     if (event.target.closest("button[data-print]")) { window.print(); return; }
     var button = event.target.closest("button[data-copy]");

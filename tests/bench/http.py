@@ -245,15 +245,27 @@ def _invoice_number(conn, ctx) -> str:
     return str(row[0])
 
 
+def _keys_deep(conn, ctx) -> str:
+    row = conn.execute(
+        "SELECT created_at, id FROM access_keys WHERE account_id = %s AND status <> 'revoked' "
+        "ORDER BY created_at DESC, id DESC OFFSET 500 LIMIT 1",
+        (ctx["org"],),
+    ).fetchone()
+    return "?before=" + _cursor("keys", row)
+
+
 def _cursor(kind: str, row) -> str:
     """The cursor token the list's own Keyset would put in its "next" link."""
     from types import SimpleNamespace
 
     from portal.admin.services import ORDER as ACCOUNTS
     from portal.audit_log.services import ORDER as AUDIT
+    from portal.keys.services import ORDER as KEYS
     from portal.notifications.services import ORDER as NOTIFICATIONS
 
-    keyset = {"audit": AUDIT, "notifications": NOTIFICATIONS, "accounts": ACCOUNTS}[kind]
+    keyset = {"audit": AUDIT, "notifications": NOTIFICATIONS, "accounts": ACCOUNTS, "keys": KEYS}[
+        kind
+    ]
     values = dict(zip([k.attr for k in keyset.keys], row, strict=True))
     return keyset.cursor_of(SimpleNamespace(**values)).encode()
 
@@ -274,6 +286,8 @@ PAGES: list[Page] = [
         query=_notifications_deep,
     ),
     Page("dashboard (viewer)", "/accounts/{org}/", who="viewer"),
+    Page("access keys", "/accounts/{org}/keys"),
+    Page("access keys, deep", "/accounts/{org}/keys", deep_of="access keys", query=_keys_deep),
     Page("admin home", "/admin/", who="admin"),
     Page("admin organizations", "/admin/accounts", who="admin"),
     Page(

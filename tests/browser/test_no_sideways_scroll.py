@@ -38,6 +38,7 @@ SPECIAL = {
         "rule": d["rule"],
     },
     "billing.invoice": lambda d: {"account_id": d["account"].id, "number": d["invoice"]},
+    "keys.edit": lambda d: {"account_id": d["account"].id, "key_id": d["key"]},
 }
 NOT_PAGES = {
     "buckets.rule_row",  # a fragment (the edit form's Cancel)
@@ -131,6 +132,9 @@ def wide_data(live_server):
                     }
                 ],
             )
+            key = factories.AccessKeyFactory(
+                account=account, name=long_text("Chave", 64), last_used_at=datetime.now(UTC)
+            )
             product = factories.ProductFactory(
                 sku=("P" + tag)[:40].upper(),
                 name=long_text("Armazenamento", 120),
@@ -164,6 +168,7 @@ def wide_data(live_server):
         "rule": rule,
         "product": product.id,
         "invoice": invoice.number,
+        "key": key.key_id,
     }
 
 

@@ -910,3 +910,92 @@ def test_the_usage_volume_is_seeded(usage_plan_db):
         a=ids["account_id"],
     )
     assert (counts.n, counts.big) == (USAGE_ROWS + 20 * OTHER_USAGE_ROWS, USAGE_ROWS)
+
+
+# ====================================================================== access keys ===
+# Issue 10: /accounts/<id>/keys, newest first, keyset on (created_at, id), by status.
+KEYS = 20_000  # one organization's keys
+OTHER_KEYS = 10_000  # per other organization
+KEY_INDEX = "ix_access_keys_account_id_created_at_id"
+
+
+def _seed_keys() -> dict:
+    with db.engine.begin() as conn:
+        owner = seed.user(conn, "key-owner")
+        ids = []
+        for i, count in enumerate([KEYS] + [OTHER_KEYS] * OTHER_ACCOUNTS):
+            account_id = seed.account(conn, owner, f"Keys {i} Ltda")
+            seed.activate(conn, account_id)
+            conn.execute(
+                text(
+                    "INSERT INTO access_keys (account_id, key_id, name, secret_ciphertext, "
+                    "                         created_at, expires_at) "
+                    "SELECT :a, 'PC' || lpad((:a * 1000000 + g)::text, 18, '0'), 'k' || g, "
+                    "       '\\x00'::bytea, now() - g * interval '1 minute', "
+                    "       CASE WHEN g % 10 = 0 THEN now() - g * interval '1 minute' "
+                    "            + interval '1 second' END "
+                    "FROM generate_series(1, :n) g"
+                ),
+                {"a": account_id, "n": count},
+            )
+            conn.execute(
+                text(
+                    "UPDATE access_keys SET status = 'inactive' WHERE account_id = :a "
+                    "AND substr(key_id, 3)::bigint % 4 IN (0, 1)"
+                ),
+                {"a": account_id},
+            )
+            conn.execute(
+                text(
+                    "UPDATE access_keys SET status = 'revoked', revoked_at = now() "
+                    "WHERE account_id = :a AND substr(key_id, 3)::bigint % 4 = 0"
+                ),
+                {"a": account_id},
+            )
+            ids.append(account_id)
+    seed.vacuum_analyze(db.engine, "access_keys", "accounts", "users")
+    return {"account_id": ids[0]}
+
+
+@pytest.fixture(scope="module")
+def keys_plan_db(databases, smtp_server):
+    controller, _ = smtp_server
+    app = make_test_app(databases.create("key_plans"), controller.port)
+    upgrade(app)
+    with app.app_context():
+        try:
+            yield app, _seed_keys()
+        finally:
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize("deep", [False, True], ids=["first_page", "keyset_page"])
+@pytest.mark.parametrize("status", ["", "active", "inactive", "expired", "revoked"])
+def test_key_pages_read_the_index_without_sorting(keys_plan_db, deep, status):
+    from portal.keys import services as key_services
+
+    app, ids = keys_plan_db
+    account_id = ids["account_id"]
+    before = None
+    if deep:
+        row = row_at(
+            app,
+            "SELECT created_at, id FROM access_keys WHERE account_id = :a "
+            "ORDER BY created_at DESC, id DESC OFFSET 10000 LIMIT 1",
+            a=account_id,
+        )
+        before = key_services.ORDER.cursor_of(row)
+    stmt = key_services.ORDER.statement(
+        key_services.list_statement(account_id, status), before, key_services.PAGE_SIZE + 1
+    )
+    assert_reads_index(explain(app, stmt), "access_keys", KEY_INDEX)
+
+
+def test_the_key_plans_see_the_seeded_volume(keys_plan_db):
+    app, ids = keys_plan_db
+    counts = row_at(
+        app,
+        "SELECT count(*) AS n, count(*) FILTER (WHERE account_id = :a) AS big FROM access_keys",
+        a=ids["account_id"],
+    )
+    assert (counts.n, counts.big) == (KEYS + OTHER_KEYS * OTHER_ACCOUNTS, KEYS)

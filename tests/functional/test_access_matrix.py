@@ -49,6 +49,7 @@ S3_RULES = (
     '"Expiration": {"Days": 7}}]}'
 )
 BUCKET = "/accounts/{account}/buckets/{name}"
+KEY = "/accounts/{account}/keys/{key}"
 
 
 ACCOUNT_ROUTES = [
@@ -110,6 +111,15 @@ ACCOUNT_ROUTES = [
     Route("get", "/accounts/{account}/billing/invoices/{number}", P.BILLING),
     Route("get", "/accounts/{account}/billing/usage", P.BILLING),
     Route("get", "/accounts/{account}/billing/usage.csv", P.BILLING),
+    Route("get", "/accounts/{account}/keys", P.ACCOUNT_READ),
+    # Creating and rotating answer with the secret, once (200), not a redirect.
+    Route("post", "/accounts/{account}/keys", P.KEYS_WRITE, data={"scope": "all"}, allowed=200),
+    Route("post", KEY + "/rotate", P.KEYS_WRITE, allowed=200),
+    Route("post", KEY + "/deactivate", P.KEYS_WRITE),
+    Route("post", KEY + "/reactivate", P.KEYS_WRITE, use={"key": "inactive_key"}),
+    Route("post", KEY + "/revoke", P.KEYS_WRITE),
+    Route("get", KEY + "/edit", P.KEYS_WRITE),
+    Route("post", KEY + "/edit", P.KEYS_WRITE, data={"scope": "all"}),
 ]
 
 ADMIN_ROUTES = [
@@ -233,7 +243,11 @@ def objects(org) -> dict:
             }
         ],
     )
+    key = factories.AccessKeyFactory(account=account, name="chave")
+    inactive_key = factories.AccessKeyFactory(account=account, name="parada", status="inactive")
     return {
+        "key": key.key_id,
+        "inactive_key": inactive_key.key_id,
         "account": account.id,
         "member": org.members["viewer"],
         "invitation": invitation.id,

@@ -193,6 +193,7 @@ def test_the_page_issues_a_fixed_number_of_queries(client, staff, dbs, count_que
             factories.MemberFactory(account=account, role="viewer")
             factories.BucketFactory(account=account)
             factories.AuditLogFactory(account=account, actor=owner)
+            factories.AccessKeyFactory(account=account)
         for _ in range(size):
             factories.QuotaRequestFactory(account=account, status="rejected", review_note="n")
         for _ in range(size):
@@ -201,9 +202,9 @@ def test_the_page_issues_a_fixed_number_of_queries(client, staff, dbs, count_que
             assert client.get(page_url(account)).status_code == 200
         return len(queries)
 
-    # user, account, status row, members, invoices, usage, requests, audit, navigation,
-    # unread badge
-    assert measure(1) == measure(12) == 10
+    # user, account, status row, members, access keys (counts, newest keys), invoices, usage,
+    # requests, audit, navigation, unread badge
+    assert measure(1) == measure(12) == 12
 
 
 def test_every_section_resolves_and_has_its_template():

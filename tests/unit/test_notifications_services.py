@@ -31,6 +31,9 @@ PARAMS = {
     "threshold": 90,  # usage.threshold_reached
     "used_gb": "92.5",
     "quota_gb": 100,
+    "key_name": "deploy-ci",  # key.*
+    "key_id": "PC0123456789ABCDEFGH",
+    "expires_on": "2026-12-31",
 }
 
 
