@@ -8,6 +8,8 @@ organizations named by id and half by CNPJ, one line in 100 a bucket snapshot), 
 the import as the command runs it (batches COPYed into the staging table, one statement
 and one commit per batch) and prints rows per second; then imports the same file again
 (every event a duplicate) and prints that too. The file is streamed, never held in memory.
+Then drafts the month's invoices for every organization (``invoices.issue_period``, what
+``flask invoices issue`` runs), twice: the second run creates nothing.
 Drops the database at the end.
 """
 
@@ -112,6 +114,19 @@ def main(argv: list[str] | None = None) -> int:
                         f"(inserted {result.inserted:,}, duplicate {result.duplicate:,}, "
                         f"rejected {result.rejected:,}; snapshots applied {result.applied:,}, "
                         f"not newer {result.stale:,})"
+                    )
+                # The second command: the month's invoices for every organization that used
+                # storage (one draft each, metered lines rated), then again (nothing new).
+                from portal.billing import invoices
+
+                for run in ("issue 2026-10", "issue again"):
+                    started = time.perf_counter()
+                    issued = invoices.issue_period(None, "2026-10")
+                    db.session.commit()
+                    elapsed = time.perf_counter() - started
+                    print(
+                        f"  {run:16} {elapsed:6.1f} s  {issued.created:,} drafts created, "
+                        f"{issued.existing:,} already existed"
                     )
             db.session.remove()
             db.engine.dispose()
