@@ -1,6 +1,6 @@
-"""A month of usage becomes a payable invoice, in Chromium against the live server: usage
-rows of an organization are recorded for a month, staff issue that month's invoices from
-/admin/invoices (after confirming), open the organization's draft, and its billing member
+"""A month of usage becomes a payable invoice, in Chromium against the live server: an
+organization's usage of a month arrives as a file (``flask usage import``), staff issue
+that month's invoices from /admin/invoices (after confirming), open the organization's draft, and its billing member
 sees the invoice in the billing page's list, then the invoice page with its lines, the
 organization's CNPJ, the PIX copy-and-paste code and its QR code — and the page printed
 (print media) keeps only the document. Every page passes axe without serious or critical
@@ -8,10 +8,10 @@ violations; screenshots of each step."""
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -23,12 +23,12 @@ PASSWORD = "uma senha longa e boa"
 
 
 @pytest.fixture
-def month(live_server):
+def month(live_server, tmp_path):
     """Staff, an active organization with a billing member, and its usage in a month no
     other test uses (committed for real)."""
     from portal import states
     from portal.accounts.services import create_account, set_status
-    from portal.models import AccountMember, UsageRecord, User
+    from portal.models import AccountMember, User
     from portal.users.services import hash_password
     from tests.factories import make_cnpj
 
@@ -57,19 +57,30 @@ def month(live_server):
             set_status(account, step)
             db.session.flush()
         db.session.add(AccountMember(account_id=account.id, user_id=billing.id, role="billing"))
+        db.session.commit()
+        # The month's usage arrives as the metering pipeline's file, through the command.
         start = datetime(period.year, period.month, 1, tzinfo=UTC)
-        for day in range(10):
-            for metric, quantity in (("storage_gb_hours", "7300"), ("egress_gb", "15.5")):
-                db.session.add(
-                    UsageRecord(
-                        account_id=account.id,
-                        metric=metric,
-                        quantity=Decimal(quantity),
-                        period_start=start + timedelta(days=day),
-                        period_end=start + timedelta(days=day + 1),
-                        source_event_id=f"jornada-{tag}-{metric}-{day}",
-                    )
+        path = tmp_path / "usage.jsonl"
+        path.write_text(
+            "".join(
+                json.dumps(
+                    {
+                        "event_id": f"jornada-{tag}-{metric}-{day}",
+                        "organization": account.cnpj,
+                        "metric": metric,
+                        "quantity": quantity,
+                        "period_start": (start + timedelta(days=day)).isoformat(),
+                        "period_end": (start + timedelta(days=day + 1)).isoformat(),
+                    }
                 )
+                + "\n"
+                for day in range(10)
+                for metric, quantity in (("storage_gb_hours", "7300"), ("egress_gb", "15.5"))
+            )
+        )
+        imported = live_server.app.test_cli_runner().invoke(args=["usage", "import", str(path)])
+        assert imported.exit_code == 0, imported.output
+        assert "inserted 20," in imported.output, imported.output
         db.session.commit()
         result = {
             "staff": staff.email,
