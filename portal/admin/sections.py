@@ -87,13 +87,23 @@ SECTIONS: tuple[Section, ...] = (
         "admin/organization/_members.html",
         "portal.admin.organization:members_section",
     ),
-    # Buckets (name, versioning, size), access keys (id, status, scope), subscriptions and
-    # orders, invoices: each domain adds its line here (see the module's docstring).
+    Section(
+        "buckets",
+        _l("Buckets"),
+        "buckets/_admin_section.html",
+        "portal.buckets.services:admin_section",
+    ),
     Section(
         "keys",
         _l("Access keys"),
         "keys/_admin_section.html",
         "portal.keys.services:admin_section",
+    ),
+    Section(
+        "billing",
+        _l("Subscriptions and orders"),
+        "billing/_admin_billing.html",
+        "portal.billing.staff:admin_section",
     ),
     Section(
         "invoices",

@@ -319,6 +319,7 @@ SECTION_OF = {
     "order": "billing",
     "subscription": "billing",
     "invoice": "invoices",
+    "storage_quota": "quotas",
 }
 
 # Where a target leads in the staff views (/admin/audit, /admin/accounts/<id>). A kind not

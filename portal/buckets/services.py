@@ -33,7 +33,7 @@ from portal.events import MANAGERS, Target
 from portal.extensions import db
 from portal.models import Account, AccountMember, AccountStatus, Bucket, User, Versioning
 from portal.pagination import Cursor, Key, Keyset, Page
-from portal.permissions import Permission, can, require
+from portal.permissions import Permission, can, require, require_platform_admin
 from portal.quotas import usage as quota_usage
 from portal.quotas.usage import Usage
 
@@ -590,3 +590,30 @@ __all__ = [
     "name_problems",
     "open_bucket",
 ]
+
+
+# ----------------------------------------------------------------- the staff's view ---
+ADMIN_SECTION_BUCKETS = 20
+
+
+@dataclass
+class AdminBuckets:
+    """The buckets section of /admin/accounts/<id>: the meters and the first buckets by
+    name (read-only: staff never act on a customer's buckets)."""
+
+    usage: Usage
+    rows: list[BucketRow]
+
+    @property
+    def more(self) -> int:
+        """Buckets beyond those listed."""
+        return max(self.usage.buckets.used - len(self.rows), 0)
+
+
+def admin_section(actor: User, account: Account) -> AdminBuckets:
+    """Staff's view of an organization's buckets: usage against its quotas and the first
+    :data:`ADMIN_SECTION_BUCKETS` buckets by name. Two queries, whatever the number of
+    buckets."""
+    require_platform_admin(actor)
+    rows = ORDER.fetch(list_statement(account.id), None, ADMIN_SECTION_BUCKETS)
+    return AdminBuckets(quota_usage.usage(account), [BucketRow(*r) for r in rows])

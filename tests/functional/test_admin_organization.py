@@ -102,7 +102,7 @@ def test_the_page_shows_every_section(client, staff, org, dbs):
     assert response.status_code == 200
     html = unescape(response.get_data(as_text=True))
     assert "<h1>Acme Ltda</h1>" in html
-    for key in ("status", "members", "quotas", "audit"):
+    for key in ("status", "members", "buckets", "keys", "billing", "invoices", "quotas", "audit"):
         assert f'<section id="{key}" class="admin-section"' in html
         assert f'<a href="#{key}">' in html
     status = re.search(r'<div id="organization-status".*?</section>', html, re.S).group(0)
@@ -118,6 +118,21 @@ def test_the_page_shows_every_section(client, staff, org, dbs):
     audit = re.search(r'<section id="audit".*?</section>', html, re.S).group(0)
     assert "Updated the profile of Acme Ltda." in audit
     assert f'href="/admin/audit?account={account.id}"' in audit
+
+
+def test_buckets_subscriptions_and_orders_are_shown_read_only(client, staff, org, dbs):
+    account, people = org
+    factories.BucketFactory(account=account, name="fotos-2026", size_bytes=3 * 1024**3)
+    product = factories.ProductFactory(name="Armazenamento 1 TB")
+    factories.SubscriptionFactory(account=account, product=product, quantity=2)
+    factories.OrderFactory(account=account, product=product, placed_by_id=people["owner"].id)
+    html = unescape(client.get(page_url(account)).get_data(as_text=True))
+    buckets = re.search(r'<section id="buckets".*?</section>', html, re.S).group(0)
+    assert "fotos-2026" in buckets and "1 bucket, 3 GB stored." in buckets
+    billing = re.search(r'<section id="billing".*?</section>', html, re.S).group(0)
+    assert billing.count("Armazenamento 1 TB") == 2  # the subscription and the order
+    assert f'href="/admin/orders?account={account.id}"' in billing
+    assert "<form" not in buckets and "<form" not in billing  # staff act on /admin pages
 
 
 def test_staff_do_not_become_members_nor_see_customer_controls(client, staff, org, dbs):
@@ -194,6 +209,7 @@ def test_the_page_issues_a_fixed_number_of_queries(client, staff, dbs, count_que
             factories.BucketFactory(account=account)
             factories.AuditLogFactory(account=account, actor=owner)
             factories.AccessKeyFactory(account=account)
+            factories.OrderFactory(account=account)
         for _ in range(size):
             factories.QuotaRequestFactory(account=account, status="rejected", review_note="n")
         for _ in range(size):
@@ -202,9 +218,9 @@ def test_the_page_issues_a_fixed_number_of_queries(client, staff, dbs, count_que
             assert client.get(page_url(account)).status_code == 200
         return len(queries)
 
-    # user, account, status row, members, access keys (counts, newest keys), invoices, usage,
-    # requests, audit, navigation, unread badge
-    assert measure(1) == measure(12) == 12
+    # user, account, status row, members, buckets (usage, first ones), access keys (counts,
+    # newest), subscriptions, orders, invoices, quota usage, requests, audit, navigation, badge
+    assert measure(1) == measure(12) == 16
 
 
 def test_every_section_resolves_and_has_its_template():
