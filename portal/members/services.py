@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext
-from sqlalchemy import case, func, select
+from sqlalchemy import func, or_, select
 
 from portal import events, links
 from portal.accounts.services import check_not_suspended, read_only_reason
@@ -26,6 +26,7 @@ from portal.errors import DomainError, Invalid, NotAllowed, NotFound, insert_uni
 from portal.events import MANAGERS, OWNERS, member_target
 from portal.extensions import db
 from portal.models import Account, AccountMember, Role, User
+from portal.pagination import Cursor, Key, Keyset, Page
 from portal.permissions import (
     Permission,
     can,
@@ -34,9 +35,6 @@ from portal.permissions import (
     grantable_roles,
     require,
 )
-
-# Owners first, then by how much each role may do.
-ROLE_ORDER = {role.value: i for i, role in enumerate(Role)}
 
 
 @dataclass(frozen=True)
@@ -89,8 +87,9 @@ class MemberView:
 class MembersPage:
     account: Account
     membership: AccountMember  # the viewer's
-    members: list[MemberView]
+    members: list[MemberView]  # this page's
     owners: int
+    page: Page | None = None  # the keyset page (next cursor); None when the search is refused
 
     @property
     def may_manage(self) -> bool:
@@ -106,8 +105,18 @@ class MembersPage:
         return not (self.membership.role == Role.OWNER and self.owners <= 1)
 
 
-def _role_order():
-    return case(ROLE_ORDER, value=AccountMember.role, else_=len(ROLE_ORDER))
+# The list's order: oldest member first (the founders lead), keyset-paged on
+# ix_account_members_account_id_created_at_id. The rows carry both keys under these names.
+ORDER = Keyset(
+    Key(AccountMember.created_at, desc=False, name="joined_at"),
+    Key(AccountMember.id, desc=False, name="member_id"),
+)
+PAGE_SIZE = 50
+SEARCH_MAX = 100
+
+
+def normalize_search(q: str | None) -> str:
+    return " ".join((q or "").split()).lower()
 
 
 def _owners(account_id: int):
@@ -124,18 +133,60 @@ def owner_count(account_id: int) -> int:
     return db.session.scalar(select(_owners(account_id))) or 0
 
 
-def list_members(user: User, account_id: int) -> MembersPage:
-    """The account and its members with their users: two queries whatever the size."""
-    account, membership = require(user, account_id, Permission.ACCOUNT_READ)
-    rows = db.session.execute(
-        select(AccountMember, User, _owners(account.id))
+def matching(stmt, q: str | None):
+    """``stmt`` narrowed to the people whose name or email contains ``q`` (any case)."""
+    q = normalize_search(q)
+    if not q:
+        return stmt
+    return stmt.where(
+        or_(
+            func.lower(User.name).contains(q, autoescape=True),
+            func.lower(User.email).contains(q, autoescape=True),
+        )
+    )
+
+
+def list_statement(account_id: int, q: str | None = None, only: int | None = None):
+    """The members' query without its order (``ORDER`` pages it): the memberships of the
+    account, walked in the order of their index, with their users and the owner count;
+    ``q`` keeps those whose name or email contains it; ``only`` one membership."""
+    stmt = (
+        select(
+            AccountMember,
+            User,
+            _owners(account_id).label("owners"),
+            AccountMember.created_at.label("joined_at"),
+            AccountMember.id.label("member_id"),
+        )
         .join(User, User.id == AccountMember.user_id)
-        .where(AccountMember.account_id == account.id)
-        .order_by(_role_order(), func.lower(User.name), AccountMember.id)
-    ).all()
-    owners = rows[0][2] if rows else 0
-    members = [MemberView(m, u, account, membership, owners) for m, u, _ in rows]
-    return MembersPage(account, membership, members, owners)
+        .where(AccountMember.account_id == account_id)
+    )
+    if only is not None:
+        stmt = stmt.where(AccountMember.id == check_id(only))
+    return matching(stmt, q)
+
+
+def list_members(
+    user: User,
+    account_id: int,
+    *,
+    q: str | None = None,
+    before: Cursor | None = None,
+    limit: int = PAGE_SIZE,
+    rows: bool = True,
+    only: int | None = None,
+) -> MembersPage:
+    """The account and one page of its members with their users, oldest first: two queries
+    whatever the size (three when the page is empty: the owner count). ``q``: a part of a
+    name or an email; ``only``: one membership (a refused change without JavaScript);
+    ``rows=False`` (a refused search) reads no rows."""
+    account, membership = require(user, account_id, Permission.ACCOUNT_READ)
+    if not rows:
+        return MembersPage(account, membership, [], owner_count(account.id), None)
+    page = ORDER.page(list_statement(account.id, q, only), before, limit)
+    owners = page.rows[0].owners if page.rows else owner_count(account.id)
+    members = [MemberView(r[0], r[1], account, membership, owners) for r in page.rows]
+    return MembersPage(account, membership, members, owners, page)
 
 
 def _view(account: Account, viewer: AccountMember, member_id: int) -> MemberView | None:
@@ -353,6 +404,8 @@ __all__ = [
     "leave",
     "list_members",
     "member_row",
+    "matching",
+    "normalize_search",
     "owner_count",
     "remove_member",
 ]

@@ -47,7 +47,8 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[2]
 GOAL_RATIO = 0.12
 GOAL_P99_MS = 75.0
-BENCH_DB = "portal_bench"
+# BENCH_DB overrides it (parallel branches with different migrations keep their own).
+BENCH_DB = os.environ.get("BENCH_DB", "portal_bench")
 SECRET = "bench-secret-key-not-for-production"  # noqa: S105
 
 
