@@ -47,6 +47,7 @@ NOT_PAGES = {
     "notifications.badge",  # a fragment
     "audit_log.account_csv",
     "audit_log.admin_csv",
+    "audit_log.account_people",  # a fragment (the person filter's suggestions)
 }
 
 

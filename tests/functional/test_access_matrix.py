@@ -106,6 +106,7 @@ ACCOUNT_ROUTES = [
     Route("post", "/accounts/{account}/quotas/requests", P.QUOTAS_REQUEST),
     Route("get", "/accounts/{account}/audit", P.AUDIT_READ),
     Route("get", "/accounts/{account}/audit.csv", P.AUDIT_READ),
+    Route("get", "/accounts/{account}/audit/people", P.AUDIT_READ),
 ]
 
 ADMIN_ROUTES = [
