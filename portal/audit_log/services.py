@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import BigInteger, Select, String, case, cast, func, or_, select
+from sqlalchemy import BigInteger, Select, String, case, cast, false, func, or_, select
 from sqlalchemy.orm import aliased
 from werkzeug.routing import BuildError
 
@@ -401,12 +401,18 @@ def people(log: AccountLog, q: str | None, limit: int = PEOPLE_LIMIT) -> list[Us
     """The first ``limit`` members whose name or email contains ``q`` (any case), in the
     order of the members page, for the person filter's suggestions; nothing for an empty
     ``q``. One query (a walk of the account's members index)."""
+    if not (q or "").strip():
+        return []
+    return list(db.session.scalars(people_statement(log.account.id, q, limit)))
+
+
+def people_statement(account_id: int, q: str | None, limit: int = PEOPLE_LIMIT) -> Select:
     from portal.members import services as members
 
     if not members.normalize_search(q):
-        return []
-    stmt = members.matching(_members(log.account.id), q)
-    return list(db.session.scalars(members.ORDER.statement(stmt, None, limit)))
+        return select(User).where(false())
+    stmt = members.member_users(account_id, q, lambda user: [user])
+    return members.ORDER.statement(stmt, None, limit)
 
 
 def member_by_id(log: AccountLog, user_id: int) -> User | None:

@@ -14,10 +14,13 @@ No request, flash, current_user or commit here: the caller owns the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
+from sqlalchemy.orm import aliased
 
 from portal import events, links
 from portal.accounts.services import check_not_suspended, read_only_reason
@@ -133,37 +136,60 @@ def owner_count(account_id: int) -> int:
     return db.session.scalar(select(_owners(account_id))) or 0
 
 
-def matching(stmt, q: str | None):
-    """``stmt`` narrowed to the people whose name or email contains ``q`` (any case)."""
-    q = normalize_search(q)
-    if not q:
-        return stmt
-    return stmt.where(
-        or_(
-            func.lower(User.name).contains(q, autoescape=True),
-            func.lower(User.email).contains(q, autoescape=True),
-        )
+def _contains(q: str):
+    return or_(
+        func.lower(User.name).contains(q, autoescape=True),
+        func.lower(User.email).contains(q, autoescape=True),
     )
+
+
+def member_users(account_id: int, q: str | None, entities: Callable[[Any], list]):
+    """``select(*entities(user))`` over the account's memberships joined to their users
+    (``user``: the User entity to select from), keeping those whose name or email contains
+    ``q`` (any case). Order it with ``ORDER``.
+
+    The search is read member by member, in the order of the members index, each person
+    by primary key (a LATERAL subquery that OFFSET 0 keeps apart): a page stops after 50
+    matches, and the 100,000 people of the platform are never scanned, however selective
+    the planner guesses the LIKE to be (it would otherwise read every user and sort)."""
+    q = normalize_search(q)
+    if q:
+        person = (
+            select(User)
+            .where(User.id == AccountMember.user_id, _contains(q))
+            .offset(0)
+            .lateral("person")
+        )
+        user = aliased(User, person)
+        stmt = select(*entities(user)).select_from(AccountMember).join(person, true())
+    else:
+        user = User
+        stmt = (
+            select(*entities(user))
+            .select_from(AccountMember)
+            .join(User, User.id == AccountMember.user_id)
+        )
+    return stmt.where(AccountMember.account_id == account_id)
 
 
 def list_statement(account_id: int, q: str | None = None, only: int | None = None):
     """The members' query without its order (``ORDER`` pages it): the memberships of the
-    account, walked in the order of their index, with their users and the owner count;
-    ``q`` keeps those whose name or email contains it; ``only`` one membership."""
-    stmt = (
-        select(
+    account with their users and the owner count; ``q`` keeps those whose name or email
+    contains it; ``only`` one membership."""
+    stmt = member_users(
+        account_id,
+        q,
+        lambda user: [
             AccountMember,
-            User,
+            user,
             _owners(account_id).label("owners"),
             AccountMember.created_at.label("joined_at"),
             AccountMember.id.label("member_id"),
-        )
-        .join(User, User.id == AccountMember.user_id)
-        .where(AccountMember.account_id == account_id)
+        ],
     )
     if only is not None:
         stmt = stmt.where(AccountMember.id == check_id(only))
-    return matching(stmt, q)
+    return stmt
 
 
 def list_members(
@@ -404,7 +430,7 @@ __all__ = [
     "leave",
     "list_members",
     "member_row",
-    "matching",
+    "member_users",
     "normalize_search",
     "owner_count",
     "remove_member",

@@ -284,8 +284,22 @@ PAGES: list[Page] = [
 
 
 # ------------------------------------------------------------------- query counting ---
-def count_queries(db_url: str, cookies: dict[str, str | None], paths: dict[str, tuple]) -> dict:
-    """Statements each page sends, from one in-process request with the page's cookie."""
+def _in_process_login(client, email: str) -> None:
+    """A real login through the app (the login form, its CSRF token), in process."""
+    from portal import scale
+
+    html = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+    response = client.post(
+        "/login", data={"email": email, "password": scale.PASSWORD, "csrf_token": token}
+    )
+    if response.status_code != 302:
+        raise RuntimeError(f"in-process login of {email} answered {response.status_code}")
+
+
+def count_queries(db_url: str, logins: dict[str, str], paths: dict[str, tuple]) -> dict:
+    """Statements each page sends, from one in-process request by the page's person (each
+    request in an app context of its own, as under gunicorn)."""
     from sqlalchemy import event
 
     from portal import create_app
@@ -300,21 +314,21 @@ def count_queries(db_url: str, cookies: dict[str, str | None], paths: dict[str, 
             "MAIL_DELIVER_AFTER_COMMIT": False,
         }
     )
-    counts = {}
+    statements: list[str] = []
     with app.app_context():
-        statements: list[str] = []
         event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-        for name, (path, who) in paths.items():
-            client = app.test_client()
-            # The test client sends its own cookie jar (a Cookie header would be dropped).
-            for pair in (cookies.get(who) or "").split("; "):
-                if "=" in pair:
-                    key, value = pair.split("=", 1)
-                    client.set_cookie(key, value)
-            client.get(path)  # warm: first-use statements are not the page's
-            statements.clear()
-            response = client.get(path)
-            counts[name] = (len(statements), response.status_code)
+    clients = {}
+    counts = {}
+    for name, (path, who) in paths.items():
+        if who not in clients:
+            clients[who] = app.test_client()
+            if who is not None:
+                _in_process_login(clients[who], logins[who])
+        client = clients[who]
+        client.get(path)  # warm: first-use statements are not the page's
+        statements.clear()
+        response = client.get(path)
+        counts[name] = (len(statements), response.status_code)
     return counts
 
 
@@ -381,12 +395,14 @@ def main(argv: list[str] | None = None) -> int:
                 raise RuntimeError(f"{name}: {path} answered {status}, not 200")
         wrk(hello + "/", None, 2, args.connections)  # warm-up
         floors.append(wrk(hello + "/", None, args.seconds, args.connections).rps)
+        print(f"  floor (hello): {floors[-1]:.0f} requests/s", flush=True)
         for name, (path, who) in paths.items():
             wrk(portal + path, cookies[who], 2, args.connections)  # warm-up
             results[name] = wrk(portal + path, cookies[who], args.seconds, args.connections)
             print(f"  {name}: {results[name].rps:.0f} requests/s", flush=True)
         floors.append(wrk(hello + "/", None, args.seconds, args.connections).rps)
-        queries = count_queries(db_url, cookies, paths)
+        print(f"  floor (hello): {floors[-1]:.0f} requests/s", flush=True)
+    queries = count_queries(db_url, logins, paths)
 
     floor = min(floors)
     lines = [
