@@ -69,3 +69,19 @@ def install_template_gettext(app) -> None:
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+
+
+def translated_once(name: str, build):
+    """``build()`` — a table of translated labels — made once per request and locale (a
+    list page names the same few roles or statuses on every row). Never shared between
+    requests: each one builds its own."""
+    if not has_app_context():
+        return build()
+    locale = get_locale()
+    memo = g.get("_portal_translated")
+    if memo is None or memo[0] is not locale:
+        memo = g._portal_translated = (locale, {})
+    table = memo[1]
+    if name not in table:
+        table[name] = build()
+    return table[name]

@@ -12,10 +12,32 @@ from portal import web
 from portal.accounts.labels import role_label
 from portal.errors import Invalid
 from portal.extensions import db
+from portal.i18n import translated_once
 from portal.members import services
 from portal.members.forms import MemberFilterForm, RoleForm
 
 bp = Blueprint("members", __name__)
+
+
+@bp.app_template_global()
+def member_row_texts() -> dict[str, str]:
+    """The words every member row repeats, translated once per request (a page draws 50
+    rows; ``_()`` in a template costs a lookup each time)."""
+    return translated_once(
+        "member_row",
+        lambda: {
+            "name": gettext("Name"),
+            "email": gettext("Email"),
+            "role": gettext("Role"),
+            "joined": gettext("Joined"),
+            "change_role": gettext("Change role"),
+            "remove": gettext("Remove"),
+            # Filled in per row with Jinja's |format (no variables here: kept as written).
+            "role_of": gettext("Role of %(name)s"),
+            "remove_from": gettext("Remove %(name)s from %(account)s?"),
+        },
+    )
+
 
 PAGE = "members/index.html"
 TABLE = "members/_members_table.html"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from flask_babel import gettext
@@ -42,7 +43,8 @@ from portal.permissions import (
 
 @dataclass(frozen=True)
 class MemberView:
-    """One member as ``viewer`` sees them, with what ``viewer`` may do."""
+    """One member as ``viewer`` sees them, with what ``viewer`` may do. The flags are
+    computed once per row (a page draws 50 rows, each reading them several times)."""
 
     membership: AccountMember
     user: User
@@ -54,28 +56,33 @@ class MemberView:
     def id(self) -> int:
         return self.membership.id
 
-    @property
+    @cached_property
     def dom_id(self) -> str:
         return f"member-{self.membership.id}"
 
-    @property
+    @cached_property
     def is_self(self) -> bool:
         return self.user.id == self.viewer.user_id
 
-    @property
+    @cached_property
+    def viewer_manages(self) -> bool:
+        """May the viewer manage members at all (the row's actions column)?"""
+        return can(self.viewer, Permission.MEMBERS_MANAGE)
+
+    @cached_property
     def may_manage(self) -> bool:
         """May the viewer change this member's role or remove them?"""
         return (
-            can(self.viewer, Permission.MEMBERS_MANAGE)
+            self.viewer_manages
             and not self.is_self
             and can_manage_role(self.viewer.role, self.membership.role)
         )
 
-    @property
+    @cached_property
     def grantable(self) -> list[str]:
         return grantable_roles(self.viewer.role) if self.may_manage else []
 
-    @property
+    @cached_property
     def read_only(self) -> str | None:
         """Why a role change is disabled now (a suspended organization), or None. Removing
         a member stays possible: it only takes access away."""
