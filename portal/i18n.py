@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 LANGUAGE_NAMES = {"pt_BR": "Português (Brasil)", "en": "English"}
 
@@ -52,10 +54,15 @@ def request_translations():
     ``force_locale`` block (an email in the recipient's language) gets its own."""
     if not has_app_context():
         return get_translations()
+    ns = g._get_current_object()  # one proxy lookup, then plain attributes
+    memo = getattr(ns, "_portal_translations", None)
+    # Flask-Babel keeps the request's locale in g._flask_babel.babel_locale (force_locale
+    # swaps it): read it directly; were that to change, get_locale() below still answers.
+    current = getattr(getattr(ns, "_flask_babel", None), "babel_locale", None)
+    if memo is not None and current is not None and memo[0] is current:
+        return memo[1]
     locale = get_locale()
-    memo = g.get("_portal_translations")
-    if memo is None or memo[0] is not locale:
-        memo = g._portal_translations = (locale, get_translations())
+    memo = ns._portal_translations = (locale, get_translations())
     return memo[1]
 
 
@@ -69,6 +76,18 @@ def install_template_gettext(app) -> None:
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    # ``_()`` and ``gettext()`` themselves: Jinja's newstyle wrappers go through two
+    # context calls per use; this one does the same work (autoescape-aware, always
+    # %-formatted, as newstyle gettext is) in one.
+    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"] = template_gettext
+
+
+@pass_eval_context
+def template_gettext(eval_ctx, string: str, /, **variables) -> str:
+    rv = request_translations().ugettext(string)
+    if eval_ctx.autoescape:
+        rv = Markup(rv)  # noqa: S704 - our own catalogue, as Jinja does; variables escaped
+    return rv % variables
 
 
 def translated_once(name: str, build):

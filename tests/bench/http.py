@@ -234,15 +234,30 @@ def _accounts_deep(conn, ctx) -> str:
     return "?before=" + _cursor("accounts", row)
 
 
+def _members_deep(conn, ctx) -> str:
+    row = conn.execute(
+        "SELECT created_at, id FROM account_members WHERE account_id = %s "
+        "ORDER BY created_at, id OFFSET 250 LIMIT 1",
+        (ctx["org"],),
+    ).fetchone()
+    return "?before=" + _cursor("members", row)
+
+
 def _cursor(kind: str, row) -> str:
     """The cursor token the list's own Keyset would put in its "next" link."""
     from types import SimpleNamespace
 
     from portal.admin.services import ORDER as ACCOUNTS
     from portal.audit_log.services import ORDER as AUDIT
+    from portal.members.services import ORDER as MEMBERS
     from portal.notifications.services import ORDER as NOTIFICATIONS
 
-    keyset = {"audit": AUDIT, "notifications": NOTIFICATIONS, "accounts": ACCOUNTS}[kind]
+    keyset = {
+        "audit": AUDIT,
+        "notifications": NOTIFICATIONS,
+        "accounts": ACCOUNTS,
+        "members": MEMBERS,
+    }[kind]
     values = dict(zip([k.attr for k in keyset.keys], row, strict=True))
     return keyset.cursor_of(SimpleNamespace(**values)).encode()
 
@@ -280,6 +295,9 @@ PAGES: list[Page] = [
         deep_of="admin audit log",
         query=_audit_deep(False),
     ),
+    Page("members, deep", "/accounts/{org}/members", deep_of="members", query=_members_deep),
+    Page("members, search", "/accounts/{org}/members?q=pessoa+12"),
+    Page("audit log, person suggestions", "/accounts/{org}/audit/people?who=pessoa+12"),
 ]
 
 
