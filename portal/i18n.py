@@ -3,8 +3,10 @@ picked a language before logging in), then Accept-Language, then pt-BR."""
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from flask import current_app, g, has_app_context, has_request_context, request, session
-from flask_babel import get_locale, get_translations
+from flask_babel import Babel, Domain, get_domain, get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_eval_context
 from markupsafe import Markup
@@ -48,22 +50,45 @@ def request_translations():
     """The translations of the current locale, looked up once per request.
 
     Flask-Babel finds them on every call (domain, locale, the catalogue cache keyed by the
-    locale's name): about 12 µs, and a page calls ``_()`` hundreds of times. The catalogues
-    themselves are per-process constants (Flask-Babel loads each once); only which one
-    this request uses is remembered, in ``g``, keyed by the locale object itself, so a
-    ``force_locale`` block (an email in the recipient's language) gets its own."""
+    locale's name): about 12 µs, and a page translates hundreds of strings. The catalogues
+    themselves are per-process constants (Flask-Babel loads each once); only which one this
+    request uses is remembered, in ``g``, keyed by the locale object itself, so a
+    ``force_locale`` block (an email in the recipient's language) gets its own. Python code
+    gets the same through :class:`RequestDomain`; templates through
+    :func:`install_template_gettext`."""
     if not has_app_context():
         return get_translations()
     ns = g._get_current_object()  # one proxy lookup, then plain attributes
     memo = getattr(ns, "_portal_translations", None)
     # Flask-Babel keeps the request's locale in g._flask_babel.babel_locale (force_locale
-    # swaps it): read it directly; were that to change, get_locale() below still answers.
+    # swaps it): read it directly; were that to change, the slow path below still answers.
     current = getattr(getattr(ns, "_flask_babel", None), "babel_locale", None)
     if memo is not None and current is not None and memo[0] is current:
         return memo[1]
     locale = get_locale()
-    memo = ns._portal_translations = (locale, get_translations())
-    return memo[1]
+    translations = _DOMAIN_LOOKUP(get_domain())
+    ns._portal_translations = (locale, translations)
+    return translations
+
+
+_DOMAIN_LOOKUP = Domain.get_translations  # Flask-Babel's own lookup (the slow path)
+
+
+class RequestDomain(Domain):
+    """Flask-Babel's domain whose lookup goes through :func:`request_translations`, so
+    ``gettext()``, ``lazy_gettext()`` and the formatting helpers in Python code share the
+    per-request memo."""
+
+    def get_translations(self):
+        if not has_app_context():
+            return _DOMAIN_LOOKUP(self)
+        return request_translations()
+
+
+class PortalBabel(Babel):
+    @cached_property
+    def domain_instance(self):
+        return RequestDomain(domain=self.domain)
 
 
 def install_template_gettext(app) -> None:
