@@ -50,6 +50,9 @@ GOAL_P99_MS = 75.0
 # BENCH_DB overrides it (parallel branches with different migrations keep their own).
 BENCH_DB = os.environ.get("BENCH_DB", "portal_bench")
 SECRET = "bench-secret-key-not-for-production"  # noqa: S105
+# One browser: the login and every request say the same, as a browser does (another user
+# agent would make Flask-Login mark the session non-fresh, rewriting its cookie each time).
+USER_AGENT = "portal-bench/1 (wrk)"
 
 
 # ------------------------------------------------------------------------ database ---
@@ -136,6 +139,7 @@ def log_in(base: str, email: str, password: str) -> str:
     """A real login; returns the Cookie header of the session it started."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     html = opener.open(base + "/login").read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
         r'name="csrf_token" value="([^"]+)"', html
@@ -153,7 +157,7 @@ def log_in(base: str, email: str, password: str) -> str:
 
 def fetch(base: str, path: str, cookie: str | None) -> int:
     headers = {"Cookie": cookie} if cookie else {}
-    request = urllib.request.Request(base + path, headers=headers)  # noqa: S310 - http only
+    request = urllib.request.Request(base + path, headers={**headers, "User-Agent": USER_AGENT})  # noqa: S310 - http only
     opener = urllib.request.build_opener(NoRedirect)
     try:
         with opener.open(request) as response:
@@ -184,6 +188,7 @@ def wrk(url: str, cookie: str | None, seconds: int, connections: int) -> Result:
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
+    cmd += ["-H", f"User-Agent: {USER_AGENT}"]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
