@@ -1,5 +1,6 @@
 """Locale and time-zone selection: the user's choice, then the session's (for visitors who
-picked a language before logging in), then Accept-Language, then pt-BR."""
+picked a language before logging in), then Accept-Language, then pt-BR. And the
+translations' lookup, once per request (templates and Python code alike)."""
 
 from __future__ import annotations
 
