@@ -106,7 +106,7 @@ def _resolve_actor(form: AccountAuditFilterForm, log: services.AccountLog) -> bo
     system = gettext("System")
     shown = person_label(chosen) if chosen else (system if value == SYSTEM else "")
     typed = request.args.get("who")
-    if typed is not None and typed.strip() != shown:
+    if typed is not None and (not typed.strip() or typed.strip() != shown):
         text = typed.strip()
         if not text:
             value, chosen = "", None
