@@ -135,6 +135,9 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
     settings = {
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "PORTAL_ENV": "production" if production else "development",
+        # Compiled templates are cached per process; in production they are never
+        # re-checked against their files (None: Flask follows debug mode).
+        "TEMPLATES_AUTO_RELOAD": False if production else None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

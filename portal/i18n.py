@@ -1,10 +1,16 @@
 """Locale and time-zone selection: the user's choice, then the session's (for visitors who
-picked a language before logging in), then Accept-Language, then pt-BR."""
+picked a language before logging in), then Accept-Language, then pt-BR. And the
+translations' lookup, once per request (templates and Python code alike)."""
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request, session
+from functools import cached_property
+
+from flask import current_app, g, has_app_context, has_request_context, request, session
+from flask_babel import Babel, Domain, get_domain, get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 LANGUAGE_NAMES = {"pt_BR": "Português (Brasil)", "en": "English"}
 
@@ -38,3 +44,89 @@ def select_timezone() -> str:
     if current_user and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+# ------------------------------------------------------------ translations, fast ---
+def request_translations():
+    """The translations of the current locale, looked up once per request.
+
+    Flask-Babel finds them on every call (domain, locale, the catalogue cache keyed by the
+    locale's name): about 12 µs, and a page translates hundreds of strings. The catalogues
+    themselves are per-process constants (Flask-Babel loads each once); only which one this
+    request uses is remembered, in ``g``, keyed by the locale object itself, so a
+    ``force_locale`` block (an email in the recipient's language) gets its own. Python code
+    gets the same through :class:`RequestDomain`; templates through
+    :func:`install_template_gettext`."""
+    if not has_app_context():
+        return get_translations()
+    ns = g._get_current_object()  # one proxy lookup, then plain attributes
+    memo = getattr(ns, "_portal_translations", None)
+    # Flask-Babel keeps the request's locale in g._flask_babel.babel_locale (force_locale
+    # swaps it): read it directly; were that to change, the slow path below still answers.
+    current = getattr(getattr(ns, "_flask_babel", None), "babel_locale", None)
+    if memo is not None and current is not None and memo[0] is current:
+        return memo[1]
+    locale = get_locale()
+    translations = _DOMAIN_LOOKUP(get_domain())
+    ns._portal_translations = (locale, translations)
+    return translations
+
+
+_DOMAIN_LOOKUP = Domain.get_translations  # Flask-Babel's own lookup (the slow path)
+
+
+class RequestDomain(Domain):
+    """Flask-Babel's domain whose lookup goes through :func:`request_translations`, so
+    ``gettext()``, ``lazy_gettext()`` and the formatting helpers in Python code share the
+    per-request memo."""
+
+    def get_translations(self):
+        if not has_app_context():
+            return _DOMAIN_LOOKUP(self)
+        return request_translations()
+
+
+class PortalBabel(Babel):
+    @cached_property
+    def domain_instance(self):
+        return RequestDomain(domain=self.domain)
+
+
+def install_template_gettext(app) -> None:
+    """Templates' ``_()``, ``ngettext()``, ``pgettext()`` through :func:`request_translations`
+    (same newstyle semantics as Flask-Babel's own: autoescaping, ``%(name)s`` variables)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+    # ``_()`` and ``gettext()`` themselves: Jinja's newstyle wrappers go through two
+    # context calls per use; this one does the same work (autoescape-aware, always
+    # %-formatted, as newstyle gettext is) in one.
+    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"] = template_gettext
+
+
+@pass_eval_context
+def template_gettext(eval_ctx, string: str, /, **variables) -> str:
+    rv = request_translations().ugettext(string)
+    if eval_ctx.autoescape:
+        rv = Markup(rv)  # noqa: S704 - our own catalogue, as Jinja does; variables escaped
+    return rv % variables
+
+
+def translated_once(name: str, build):
+    """``build()`` — a table of translated labels — made once per request and locale (a
+    list page names the same few roles or statuses on every row). Never shared between
+    requests: each one builds its own."""
+    if not has_app_context():
+        return build()
+    locale = get_locale()
+    memo = g.get("_portal_translated")
+    if memo is None or memo[0] is not locale:
+        memo = g._portal_translated = (locale, {})
+    table = memo[1]
+    if name not in table:
+        table[name] = build()
+    return table[name]

@@ -18,8 +18,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from portal.errors import NotAllowed, NotFound
 from portal.extensions import db
@@ -119,6 +121,33 @@ def require_platform_admin(user: User | None) -> None:
 
 
 # ---------------------------------------------------------------------- an account ---
+# The user loader reads the signed-in person's membership of the organization the URL
+# names in its own query (``sessions.services.load``); ``require`` then answers from it
+# instead of asking again. Kept in ``g`` (this request only), and forgotten as soon as
+# anything is flushed, committed or rolled back, so a rule is never checked against rows
+# this request may have changed; ``lock=True`` always reads (and locks) the rows.
+_KNOWN = "_portal_known_memberships"
+
+
+def remember_membership(
+    user: User, account_id: int, account: Account | None, membership: AccountMember | None
+) -> None:
+    """What the loader read: ``user``'s membership of ``account_id`` (None: not a member)."""
+    known = g.get(_KNOWN)
+    if known is None:
+        known = g._portal_known_memberships = {}
+    known[(user.id, account_id)] = (account, membership) if membership is not None else None
+
+
+def forget_memberships(*_args) -> None:
+    if has_app_context():
+        g.pop(_KNOWN, None)
+
+
+for _event in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(Session, _event, forget_memberships)
+
+
 def require(
     user: User, account_id: int, permission: Permission | str, *, lock: bool = False
 ) -> tuple[Account, AccountMember]:
@@ -129,6 +158,15 @@ def require(
     role lacks the permission. ``lock=True`` locks the account row (FOR UPDATE) for
     changes that must serialize per account."""
     check_id(account_id)
+    if not lock and has_app_context():
+        known = g.get(_KNOWN) or {}
+        if (user.id, account_id) in known:
+            row = known[(user.id, account_id)]
+            if row is None:
+                raise NotFound()
+            if not allows(row[1].role, permission):
+                raise NotAllowed()
+            return row
     stmt = (
         select(Account, AccountMember)
         .join(AccountMember, AccountMember.account_id == Account.id)

@@ -14,6 +14,7 @@ from flask_babel import (
     get_timezone,
 )
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from portal import permissions
@@ -55,28 +56,50 @@ def format_size(value: int | None) -> str:
 
 
 def nav_accounts() -> list:
-    """The signed-in person's organizations for the switcher: one query, cached per request."""
+    """The signed-in person's organizations for the switcher, cached per request. The same
+    statement reads the unread notifications count for the badge (an uncorrelated scalar
+    subquery: one index-only count), so the layout costs one query, not two."""
     if not current_user.is_authenticated:
         return []
     if "nav_accounts" not in g:
-        g.nav_accounts = db.session.execute(
-            select(Account.id, Account.name, Account.status, AccountMember.role)
+        from portal.notifications.services import unread_count_statement
+
+        unread = unread_count_statement(current_user.id).scalar_subquery().label("unread")
+        rows = db.session.execute(
+            select(Account.id, Account.name, Account.status, AccountMember.role, unread)
             .join(AccountMember, AccountMember.account_id == Account.id)
             .where(AccountMember.user_id == current_user.id)
             .order_by(Account.name, Account.id)
         ).all()
+        g.nav_accounts = rows
+        if rows:
+            g.unread_notifications = rows[0].unread
     return g.nav_accounts
 
 
 def unread_notifications() -> int:
+    """The badge's count: read with the switcher's organizations when the layout drew them
+    (:func:`nav_accounts`), else one index-only count."""
     from portal.notifications.services import unread_count
 
     if not current_user.is_authenticated:
         return 0
-    return unread_count(current_user._get_current_object())
+    if "unread_notifications" not in g:
+        g.unread_notifications = unread_count(current_user._get_current_object())
+    return g.unread_notifications
+
+
+def csrf_token() -> str:
+    """The form token, made once per request: Flask-WTF's ``generate_csrf`` re-reads its
+    settings and the session on every call, and a list page has a form in every row."""
+    token = g.get("_portal_csrf_token")
+    if token is None:
+        token = g._portal_csrf_token = generate_csrf()
+    return token
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.filters["datetime"] = lambda v, fmt="medium": format_datetime(v, fmt) if v else ""
     app.jinja_env.filters["money"] = lambda v: format_currency(v, "BRL") if v is not None else ""
     app.jinja_env.filters["cnpj"] = format_cnpj

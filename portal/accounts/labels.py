@@ -59,10 +59,11 @@ STATUS_EXPLANATIONS = {
 
 
 def role_label(role: str) -> str:
-    try:
-        return str(ROLE_LABELS[Role(role)])
-    except ValueError:
-        return role
+    from portal.i18n import translated_once
+
+    labels = translated_once("roles", lambda: {r.value: str(ROLE_LABELS[r]) for r in Role})
+    key = role.value if isinstance(role, Role) else role
+    return labels.get(key, role)
 
 
 def role_description(role: str) -> str:

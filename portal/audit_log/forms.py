@@ -5,7 +5,7 @@ checked here; each bad value gets its message next to its field (422)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, StringField
+from wtforms import Field, HiddenField, StringField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from portal.audit import Action
@@ -13,6 +13,8 @@ from portal.audit_log import messages
 from portal.audit_log.services import ORDER, SYSTEM, Filters, day_bounds
 from portal.fields import ChoiceField, DayField
 from portal.pagination import ListForm
+
+WHO_MAX = 400  # a name (120) and an email (254), as "Name <email>"
 
 
 def _action_choices():
@@ -39,14 +41,19 @@ class _AuditFilterForm(ListForm):
 
 
 class AccountAuditFilterForm(_AuditFilterForm):
-    """An organization's log: the actor is one of its members, or the system."""
+    """An organization's log: the actor is one of its members, or the system. ``actor``
+    (the URL's) holds the chosen person's id or "system"; ``who`` is the search field
+    (a name, an email; the routes resolve what was typed into ``actor``)."""
 
-    actor = ChoiceField(_l("Who"), validators=[Optional()])
+    actor = HiddenField()
+    who = StringField(_l("Who"), validators=[Optional(), Length(max=WHO_MAX)])
+    chosen = None  # the chosen member (a User), once resolved
 
-    def set_actors(self, actors: list[tuple[int, str, str]]) -> None:
-        self.actor.choices = [("", _l("Everyone")), (SYSTEM, _l("System"))] + [
-            (str(user_id), f"{name} <{email}>") for user_id, name, email in actors
-        ]
+    def query_args(self) -> dict:
+        """The URL keeps the actor's id, not what was typed to find them."""
+        args = super().query_args()
+        args.pop("who", None)
+        return args
 
     def filters(self, tz_name: str) -> Filters:
         value = self.actor.data or ""

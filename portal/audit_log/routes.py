@@ -8,13 +8,25 @@ are plain GET requests. Reading writes nothing, not even an audit row.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request, stream_with_context, url_for
+import re
+
+from flask import (
+    Blueprint,
+    Response,
+    make_response,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext
 from flask_login import login_required
 
-from portal import clock, web
+from portal import clock, htmx, web
 from portal.audit_log import export, services
-from portal.audit_log.forms import AccountAuditFilterForm, AdminAuditFilterForm
+from portal.audit_log.forms import WHO_MAX, AccountAuditFilterForm, AdminAuditFilterForm
+from portal.audit_log.services import SYSTEM
+from portal.errors import Invalid
 from portal.permissions import require_platform_admin
 from portal.templating import timezone_name
 
@@ -64,10 +76,67 @@ def _stamp() -> str:
 
 
 # ------------------------------------------------------------------ an organization ---
-def _account_form(log: services.AccountLog) -> AccountAuditFilterForm:
+_EMAIL_IN_BRACKETS = re.compile(r"<([^<>\s]+@[^<>\s]+)>\s*$")
+
+
+def person_label(person) -> str:
+    """How the person filter shows (and the suggestions offer) a member."""
+    return f"{person.name} <{person.email}>"
+
+
+def _typed_email(text: str) -> str | None:
+    """The email in what was typed: "Name <email>" (a suggestion) or the email alone."""
+    found = _EMAIL_IN_BRACKETS.search(text)
+    if found:
+        return found.group(1)
+    return text if "@" in text and " " not in text else None
+
+
+def _resolve_actor(form: AccountAuditFilterForm, log: services.AccountLog) -> bool:
+    """Turn the person filter into ``form.actor`` (an id, "system" or nothing) and
+    ``form.chosen``. ``actor`` comes from the URL; ``who``, when the form was sent, is what
+    the field holds: unchanged, it keeps the actor; empty, everyone; "System"; or a
+    member's email (typed in full, or a suggestion "Name <email>"). False, with the
+    message next to the field, when nobody matches."""
+    value = (form.actor.data or "").strip()
+    chosen, known = None, value in ("", SYSTEM)
+    if not known and value.isascii() and value.isdigit():
+        chosen = services.member_by_id(log, int(value))
+        known = chosen is not None
+    system = gettext("System")
+    shown = person_label(chosen) if chosen else (system if value == SYSTEM else "")
+    typed = request.args.get("who")
+    if typed is not None and (not typed.strip() or typed.strip() != shown):
+        text = typed.strip()
+        if not text:
+            value, chosen = "", None
+        elif text.casefold() in (system.casefold(), SYSTEM):
+            value, chosen = SYSTEM, None
+        else:
+            email = _typed_email(text)
+            chosen = services.member_by_email(log, email) if email else None
+            if chosen is None:
+                form.who.errors = [
+                    gettext(
+                        "Type the full email address of a member, or choose one of the suggestions."
+                    )
+                ]
+                return False
+            value = str(chosen.id)
+    elif not known:
+        form.who.errors = [gettext("Choose a member of this organization.")]
+        return False
+    form.actor.data = value
+    form.chosen = chosen
+    form.who.data = person_label(chosen) if chosen else (system if value == SYSTEM else "")
+    return True
+
+
+def _account_form(log: services.AccountLog) -> tuple[AccountAuditFilterForm, bool]:
+    """The filters of the query string, validated and resolved: (form, ok)."""
     form = AccountAuditFilterForm(formdata=request.args)
-    form.set_actors(log.actors)
-    return form
+    ok = form.validate()
+    return form, _resolve_actor(form, log) and ok
 
 
 def _render_account(log: services.AccountLog, form, page):
@@ -80,6 +149,7 @@ def _render_account(log: services.AccountLog, form, page):
         url_for("audit_log.account_csv", account_id=account_id),
         account=log.account,
         membership=log.membership,
+        people_url=url_for("audit_log.account_people", account_id=account_id),
     )
 
 
@@ -87,20 +157,44 @@ def _render_account(log: services.AccountLog, form, page):
 @login_required
 def account_log(account_id: int):
     log = services.open_account_log(web.actor(), account_id)
-    form = _account_form(log)
-    ok, cursor = form.parse()
+    form, ok = _account_form(log)
+    try:
+        cursor = form.cursor()
+    except Invalid:
+        ok = False
     page = None
     if ok:
         page = services.account_page(log, form.filters(_tz_name()), cursor, _page_size())
-    return _render_account(log, form, page)
+    response = make_response(_render_account(log, form, page))
+    if ok and htmx.is_htmx() and "who" in request.args:
+        # The filter form was sent: the address bar keeps the person's id, not the text.
+        response.headers["HX-Push-Url"] = form.links(request.path, page).newest_url
+    return response
+
+
+@bp.get("/accounts/<int:account_id>/audit/people")
+@login_required
+def account_people(account_id: int):
+    """The person filter's suggestions: up to 10 members whose name or email contains what
+    was typed (``who``), as the <option>s of its <datalist>."""
+    log = services.open_account_log(web.actor(), account_id)
+    typed = (request.args.get("who") or "")[:WHO_MAX]
+    system = gettext("System")
+    return render_template(
+        "audit/_people.html",
+        people=[person_label(p) for p in services.people(log, typed)],
+        system=system
+        if typed.strip() and system.casefold().startswith(typed.strip().casefold())
+        else None,
+    )
 
 
 @bp.get("/accounts/<int:account_id>/audit.csv")
 @login_required
 def account_csv(account_id: int):
     log = services.open_account_log(web.actor(), account_id)
-    form = _account_form(log)
-    if not form.validate():
+    form, ok = _account_form(log)
+    if not ok:
         return _render_account(log, form, None)
     entries = services.account_entries(log, form.filters(_tz_name()))
     return _csv(entries, f"primecloud-audit-{account_id}-{_stamp()}.csv")

@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import BigInteger, Select, String, case, cast, func, or_, select
+from sqlalchemy import BigInteger, Select, String, case, cast, false, func, or_, select
 from sqlalchemy.orm import aliased
 from werkzeug.routing import BuildError
 
@@ -354,18 +354,17 @@ def iter_entries(
 # --------------------------------------------------------------------------- access ---
 @dataclass
 class AccountLog:
-    """Proof that the reader may read ``account``'s log, with the members to filter by."""
+    """Proof that the reader may read ``account``'s log."""
 
     account: Account
     membership: AccountMember
-    actors: list[tuple[int, str, str]]
 
 
 def open_account_log(user: User, account_id: int) -> AccountLog:
     """Owners and admins read an account's log; other members get NotAllowed (403), people
-    of other organizations NotFound (404). Two queries: access, the members."""
+    of other organizations NotFound (404). One query."""
     account, membership = require(user, account_id, Permission.AUDIT_READ)
-    return AccountLog(account, membership, account_actors(account_id))
+    return AccountLog(account, membership)
 
 
 def account_page(
@@ -393,17 +392,47 @@ def admin_entries(user: User, filters: Filters) -> Iterator[Entry]:
     return iter_entries(None, filters)
 
 
-def account_actors(account_id: int) -> list[tuple[int, str, str]]:
-    """The account's members, for the actor filter: (user id, name, email)."""
-    return [
-        (r.id, r.name, r.email)
-        for r in db.session.execute(
-            select(User.id, User.name, User.email)
-            .join(AccountMember, AccountMember.user_id == User.id)
-            .where(AccountMember.account_id == account_id)
-            .order_by(User.name, User.id)
-        )
-    ]
+PEOPLE_LIMIT = 10
+
+
+def _members(account_id: int) -> Select:
+    return (
+        select(User)
+        .join(AccountMember, AccountMember.user_id == User.id)
+        .where(AccountMember.account_id == account_id)
+    )
+
+
+def people(log: AccountLog, q: str | None, limit: int = PEOPLE_LIMIT) -> list[User]:
+    """The first ``limit`` members whose name or email contains ``q`` (any case), in the
+    order of the members page, for the person filter's suggestions; nothing for an empty
+    ``q``. One query (a walk of the account's members index)."""
+    if not (q or "").strip():
+        return []
+    return list(db.session.scalars(people_statement(log.account.id, q, limit)))
+
+
+def people_statement(account_id: int, q: str | None, limit: int = PEOPLE_LIMIT) -> Select:
+    from portal.members import services as members
+
+    if not members.normalize_search(q):
+        return select(User).where(false())
+    stmt = members.member_users(account_id, q, lambda user: [user])
+    return members.ORDER.statement(stmt, None, limit)
+
+
+def member_by_id(log: AccountLog, user_id: int) -> User | None:
+    """The member ``user_id`` of the log's account (the chosen person), or None."""
+    if not 0 < user_id < 2**63:
+        return None
+    return db.session.scalar(_members(log.account.id).where(User.id == user_id))
+
+
+def member_by_email(log: AccountLog, email: str) -> User | None:
+    """The member of the log's account with ``email`` (any case), or None."""
+    return db.session.scalar(
+        _members(log.account.id).where(func.lower(User.email) == email.strip().lower())
+    )
 
 
 def find_actor(email: str) -> User | None:

@@ -4,7 +4,7 @@ the row), remove someone, leave. Every form also works without JavaScript
 
 from __future__ import annotations
 
-from flask import Blueprint, url_for
+from flask import Blueprint, request, url_for
 from flask_babel import gettext
 from flask_login import login_required
 
@@ -12,24 +12,75 @@ from portal import web
 from portal.accounts.labels import role_label
 from portal.errors import Invalid
 from portal.extensions import db
+from portal.i18n import translated_once
 from portal.members import services
-from portal.members.forms import RoleForm
+from portal.members.forms import MemberFilterForm, RoleForm
 
 bp = Blueprint("members", __name__)
+
+
+@bp.app_template_global()
+def member_row_texts() -> dict[str, str]:
+    """The words every member row repeats, translated once per request (a page draws 50
+    rows; ``_()`` in a template costs a lookup each time)."""
+    return translated_once(
+        "member_row",
+        lambda: {
+            "name": gettext("Name"),
+            "email": gettext("Email"),
+            "role": gettext("Role"),
+            "joined": gettext("Joined"),
+            "change_role": gettext("Change role"),
+            "remove": gettext("Remove"),
+            # Filled in per row with Jinja's |format (no variables here: kept as written).
+            "role_of": gettext("Role of %(name)s"),
+            "remove_from": gettext("Remove %(name)s from %(account)s?"),
+        },
+    )
+
 
 PAGE = "members/index.html"
 TABLE = "members/_members_table.html"
 
 
-def _page(account_id: int, status: int = 200, partial: str = TABLE, row_errors=None, **extra):
-    listing = services.list_members(web.actor(), account_id)
+def _page(
+    account_id: int,
+    status: int = 200,
+    partial: str = TABLE,
+    row_errors=None,
+    only: int | None = None,
+    **extra,
+):
+    """The page (or ``partial``) with one page of members: the search and the cursor come
+    from the query string on a GET; ``only``: that member alone (a refused change without
+    JavaScript shows the message next to its row, wherever it was in the list)."""
+    form = MemberFilterForm(formdata=request.args if request.method == "GET" else None)
+    ok, cursor = form.parse() if request.method == "GET" else (True, None)
+    listing = services.list_members(
+        web.actor(),
+        account_id,
+        q=form.q.data if ok else None,
+        before=cursor,
+        limit=web.page_size("MEMBERS_PAGE_SIZE", services.PAGE_SIZE),
+        rows=ok,
+        only=only,
+    )
     return web.account_page(
-        PAGE, partial, listing, status, listing=listing, row_errors=row_errors or {}, **extra
+        PAGE,
+        partial,
+        listing,
+        status if ok else 422,
+        listing=listing,
+        form=form,
+        links=form.links(_members_url(account_id), listing.page),
+        only=only,
+        row_errors=row_errors or {},
+        **extra,
     )
 
 
-def _page_with_errors(errors: dict, *, account_id: int, error_field=None, extra=None, **_ids):
-    return _page(account_id, 422, row_errors=errors)
+def _page_with_errors(errors: dict, *, account_id: int, member_id: int, **_extra):
+    return _page(account_id, 422, row_errors=errors, only=member_id)
 
 
 MEMBER = web.Rows(

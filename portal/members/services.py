@@ -14,10 +14,14 @@ No request, flash, current_user or commit here: the caller owns the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import case, func, select
+from sqlalchemy import func, or_, select, true
+from sqlalchemy.orm import aliased
 
 from portal import events, links
 from portal.accounts.services import check_not_suspended, read_only_reason
@@ -26,6 +30,7 @@ from portal.errors import DomainError, Invalid, NotAllowed, NotFound, insert_uni
 from portal.events import MANAGERS, OWNERS, member_target
 from portal.extensions import db
 from portal.models import Account, AccountMember, Role, User
+from portal.pagination import Cursor, Key, Keyset, Page
 from portal.permissions import (
     Permission,
     can,
@@ -35,13 +40,11 @@ from portal.permissions import (
     require,
 )
 
-# Owners first, then by how much each role may do.
-ROLE_ORDER = {role.value: i for i, role in enumerate(Role)}
-
 
 @dataclass(frozen=True)
 class MemberView:
-    """One member as ``viewer`` sees them, with what ``viewer`` may do."""
+    """One member as ``viewer`` sees them, with what ``viewer`` may do. The flags are
+    computed once per row (a page draws 50 rows, each reading them several times)."""
 
     membership: AccountMember
     user: User
@@ -53,28 +56,33 @@ class MemberView:
     def id(self) -> int:
         return self.membership.id
 
-    @property
+    @cached_property
     def dom_id(self) -> str:
         return f"member-{self.membership.id}"
 
-    @property
+    @cached_property
     def is_self(self) -> bool:
         return self.user.id == self.viewer.user_id
 
-    @property
+    @cached_property
+    def viewer_manages(self) -> bool:
+        """May the viewer manage members at all (the row's actions column)?"""
+        return can(self.viewer, Permission.MEMBERS_MANAGE)
+
+    @cached_property
     def may_manage(self) -> bool:
         """May the viewer change this member's role or remove them?"""
         return (
-            can(self.viewer, Permission.MEMBERS_MANAGE)
+            self.viewer_manages
             and not self.is_self
             and can_manage_role(self.viewer.role, self.membership.role)
         )
 
-    @property
+    @cached_property
     def grantable(self) -> list[str]:
         return grantable_roles(self.viewer.role) if self.may_manage else []
 
-    @property
+    @cached_property
     def read_only(self) -> str | None:
         """Why a role change is disabled now (a suspended organization), or None. Removing
         a member stays possible: it only takes access away."""
@@ -89,8 +97,9 @@ class MemberView:
 class MembersPage:
     account: Account
     membership: AccountMember  # the viewer's
-    members: list[MemberView]
+    members: list[MemberView]  # this page's
     owners: int
+    page: Page | None = None  # the keyset page (next cursor); None when the search is refused
 
     @property
     def may_manage(self) -> bool:
@@ -106,8 +115,18 @@ class MembersPage:
         return not (self.membership.role == Role.OWNER and self.owners <= 1)
 
 
-def _role_order():
-    return case(ROLE_ORDER, value=AccountMember.role, else_=len(ROLE_ORDER))
+# The list's order: oldest member first (the founders lead), keyset-paged on
+# ix_account_members_account_id_created_at_id. The rows carry both keys under these names.
+ORDER = Keyset(
+    Key(AccountMember.created_at, desc=False, name="joined_at"),
+    Key(AccountMember.id, desc=False, name="member_id"),
+)
+PAGE_SIZE = 50
+SEARCH_MAX = 100
+
+
+def normalize_search(q: str | None) -> str:
+    return " ".join((q or "").split()).lower()
 
 
 def _owners(account_id: int):
@@ -124,18 +143,83 @@ def owner_count(account_id: int) -> int:
     return db.session.scalar(select(_owners(account_id))) or 0
 
 
-def list_members(user: User, account_id: int) -> MembersPage:
-    """The account and its members with their users: two queries whatever the size."""
+def _contains(q: str):
+    return or_(
+        func.lower(User.name).contains(q, autoescape=True),
+        func.lower(User.email).contains(q, autoescape=True),
+    )
+
+
+def member_users(account_id: int, q: str | None, entities: Callable[[Any], list]):
+    """``select(*entities(user))`` over the account's memberships joined to their users
+    (``user``: the User entity to select from), keeping those whose name or email contains
+    ``q`` (any case). Order it with ``ORDER``.
+
+    The search is read member by member, in the order of the members index, each person
+    by primary key (a LATERAL subquery that OFFSET 0 keeps apart): a page stops after 50
+    matches, and the 100,000 people of the platform are never scanned, however selective
+    the planner guesses the LIKE to be (it would otherwise read every user and sort)."""
+    q = normalize_search(q)
+    if q:
+        person = (
+            select(User)
+            .where(User.id == AccountMember.user_id, _contains(q))
+            .offset(0)
+            .lateral("person")
+        )
+        user = aliased(User, person)
+        stmt = select(*entities(user)).select_from(AccountMember).join(person, true())
+    else:
+        user = User
+        stmt = (
+            select(*entities(user))
+            .select_from(AccountMember)
+            .join(User, User.id == AccountMember.user_id)
+        )
+    return stmt.where(AccountMember.account_id == account_id)
+
+
+def list_statement(account_id: int, q: str | None = None, only: int | None = None):
+    """The members' query without its order (``ORDER`` pages it): the memberships of the
+    account with their users and the owner count; ``q`` keeps those whose name or email
+    contains it; ``only`` one membership."""
+    stmt = member_users(
+        account_id,
+        q,
+        lambda user: [
+            AccountMember,
+            user,
+            _owners(account_id).label("owners"),
+            AccountMember.created_at.label("joined_at"),
+            AccountMember.id.label("member_id"),
+        ],
+    )
+    if only is not None:
+        stmt = stmt.where(AccountMember.id == check_id(only))
+    return stmt
+
+
+def list_members(
+    user: User,
+    account_id: int,
+    *,
+    q: str | None = None,
+    before: Cursor | None = None,
+    limit: int = PAGE_SIZE,
+    rows: bool = True,
+    only: int | None = None,
+) -> MembersPage:
+    """The account and one page of its members with their users, oldest first: two queries
+    whatever the size (three when the page is empty: the owner count). ``q``: a part of a
+    name or an email; ``only``: one membership (a refused change without JavaScript);
+    ``rows=False`` (a refused search) reads no rows."""
     account, membership = require(user, account_id, Permission.ACCOUNT_READ)
-    rows = db.session.execute(
-        select(AccountMember, User, _owners(account.id))
-        .join(User, User.id == AccountMember.user_id)
-        .where(AccountMember.account_id == account.id)
-        .order_by(_role_order(), func.lower(User.name), AccountMember.id)
-    ).all()
-    owners = rows[0][2] if rows else 0
-    members = [MemberView(m, u, account, membership, owners) for m, u, _ in rows]
-    return MembersPage(account, membership, members, owners)
+    if not rows:
+        return MembersPage(account, membership, [], owner_count(account.id), None)
+    page = ORDER.page(list_statement(account.id, q, only), before, limit)
+    owners = page.rows[0].owners if page.rows else owner_count(account.id)
+    members = [MemberView(r[0], r[1], account, membership, owners) for r in page.rows]
+    return MembersPage(account, membership, members, owners, page)
 
 
 def _view(account: Account, viewer: AccountMember, member_id: int) -> MemberView | None:
@@ -353,6 +437,8 @@ __all__ = [
     "leave",
     "list_members",
     "member_row",
+    "member_users",
+    "normalize_search",
     "owner_count",
     "remove_member",
 ]

@@ -109,6 +109,8 @@ class AccountMember(db.Model):
         CheckConstraint(_ROLE_CHECK, name="role_known"),
         # "Which organizations am I in?" on every page.
         Index("ix_account_members_user_id", "user_id"),
+        # The members page: keyset pages by joining date (0022).
+        Index("ix_account_members_account_id_created_at_id", "account_id", "created_at", "id"),
     )
 
     id: Mapped[int] = pk()

@@ -24,14 +24,14 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal import clock, events
+from portal import clock, events, permissions
 from portal.audit import Action
 from portal.errors import Invalid, NotFound
 from portal.extensions import db
-from portal.models import User, UserSession
+from portal.models import Account, AccountMember, User, UserSession
 from portal.permissions import check_id
 from portal.sessions.devices import describe
 from portal.text import fit
@@ -84,12 +84,14 @@ def start(
     return token
 
 
-def load(token: str | None) -> User | None:
+def load(token: str | None, account_id: int | None = None) -> User | None:
     """The person of the session ``token`` names, if it is still alive. One query, on the
-    unique index of token_hash."""
+    unique index of token_hash. With ``account_id`` (the organization the URL names), the
+    same query reads the person's membership of it, which ``permissions.require`` then
+    uses instead of a query of its own."""
     if not token or len(token) > 128:
         return None
-    row = db.session.execute(
+    stmt = (
         select(User, UserSession)
         .join(UserSession, UserSession.user_id == User.id)
         .where(
@@ -97,12 +99,24 @@ def load(token: str | None) -> User | None:
             UserSession.expires_at > clock.now(),
             UserSession.session_version == User.session_version,
         )
-    ).first()
+    )
+    if account_id is not None:
+        stmt = (
+            stmt.add_columns(Account, AccountMember)
+            .outerjoin(
+                AccountMember,
+                and_(AccountMember.user_id == User.id, AccountMember.account_id == account_id),
+            )
+            .outerjoin(Account, Account.id == AccountMember.account_id)
+        )
+    row = db.session.execute(stmt).first()
     if row is None:
         return None
-    user, login_session = row
+    user, login_session = row[0], row[1]
     user.session_token = token
     user.login_session = login_session
+    if account_id is not None:
+        permissions.remember_membership(user, account_id, row[2], row[3])
     return user
 
 

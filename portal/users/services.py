@@ -50,9 +50,15 @@ def find_by_email(email: str) -> User | None:
 def load_user(session_id: str) -> User | None:
     """Flask-Login's loader: the cookie holds a server-side session's random id, and only a
     live session of the current password opens (portal.sessions.services.load)."""
+    from flask import has_request_context, request
+
     from portal.sessions import services as sessions
 
-    return sessions.load(session_id)
+    account_id = None
+    if has_request_context() and request.view_args:
+        value = request.view_args.get("account_id")
+        account_id = value if isinstance(value, int) and 0 < value < 2**63 else None
+    return sessions.load(session_id, account_id)
 
 
 def set_locale(user: User, locale: str, *, ip: str | None = None) -> None:

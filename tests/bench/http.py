@@ -47,8 +47,12 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[2]
 GOAL_RATIO = 0.12
 GOAL_P99_MS = 75.0
-BENCH_DB = "portal_bench"
+# BENCH_DB overrides it (parallel branches with different migrations keep their own).
+BENCH_DB = os.environ.get("BENCH_DB", "portal_bench")
 SECRET = "bench-secret-key-not-for-production"  # noqa: S105
+# One browser: the login and every request say the same, as a browser does (another user
+# agent would make Flask-Login mark the session non-fresh, rewriting its cookie each time).
+USER_AGENT = "portal-bench/1 (wrk)"
 
 
 # ------------------------------------------------------------------------ database ---
@@ -135,6 +139,7 @@ def log_in(base: str, email: str, password: str) -> str:
     """A real login; returns the Cookie header of the session it started."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     html = opener.open(base + "/login").read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
         r'name="csrf_token" value="([^"]+)"', html
@@ -152,7 +157,7 @@ def log_in(base: str, email: str, password: str) -> str:
 
 def fetch(base: str, path: str, cookie: str | None) -> int:
     headers = {"Cookie": cookie} if cookie else {}
-    request = urllib.request.Request(base + path, headers=headers)  # noqa: S310 - http only
+    request = urllib.request.Request(base + path, headers={**headers, "User-Agent": USER_AGENT})  # noqa: S310 - http only
     opener = urllib.request.build_opener(NoRedirect)
     try:
         with opener.open(request) as response:
@@ -183,6 +188,7 @@ def wrk(url: str, cookie: str | None, seconds: int, connections: int) -> Result:
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
+    cmd += ["-H", f"User-Agent: {USER_AGENT}"]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
@@ -254,6 +260,15 @@ def _keys_deep(conn, ctx) -> str:
     return "?before=" + _cursor("keys", row)
 
 
+def _members_deep(conn, ctx) -> str:
+    row = conn.execute(
+        "SELECT created_at, id FROM account_members WHERE account_id = %s "
+        "ORDER BY created_at, id OFFSET 250 LIMIT 1",
+        (ctx["org"],),
+    ).fetchone()
+    return "?before=" + _cursor("members", row)
+
+
 def _cursor(kind: str, row) -> str:
     """The cursor token the list's own Keyset would put in its "next" link."""
     from types import SimpleNamespace
@@ -261,11 +276,16 @@ def _cursor(kind: str, row) -> str:
     from portal.admin.services import ORDER as ACCOUNTS
     from portal.audit_log.services import ORDER as AUDIT
     from portal.keys.services import ORDER as KEYS
+    from portal.members.services import ORDER as MEMBERS
     from portal.notifications.services import ORDER as NOTIFICATIONS
 
-    keyset = {"audit": AUDIT, "notifications": NOTIFICATIONS, "accounts": ACCOUNTS, "keys": KEYS}[
-        kind
-    ]
+    keyset = {
+        "audit": AUDIT,
+        "notifications": NOTIFICATIONS,
+        "accounts": ACCOUNTS,
+        "keys": KEYS,
+        "members": MEMBERS,
+    }[kind]
     values = dict(zip([k.attr for k in keyset.keys], row, strict=True))
     return keyset.cursor_of(SimpleNamespace(**values)).encode()
 
@@ -308,12 +328,29 @@ PAGES: list[Page] = [
     Page("invoice", "/accounts/{org}/billing/invoices/", query=_invoice_number),
     Page("admin invoices", "/admin/invoices", who="admin"),
     Page("admin invoices, open", "/admin/invoices?status=open", who="admin"),
+    Page("members, deep", "/accounts/{org}/members", deep_of="members", query=_members_deep),
+    Page("members, search", "/accounts/{org}/members?q=pessoa+12"),
+    Page("audit log, person suggestions", "/accounts/{org}/audit/people?who=pessoa+12"),
 ]
 
 
 # ------------------------------------------------------------------- query counting ---
-def count_queries(db_url: str, cookies: dict[str, str | None], paths: dict[str, tuple]) -> dict:
-    """Statements each page sends, from one in-process request with the page's cookie."""
+def _in_process_login(client, email: str) -> None:
+    """A real login through the app (the login form, its CSRF token), in process."""
+    from portal import scale
+
+    html = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+    response = client.post(
+        "/login", data={"email": email, "password": scale.PASSWORD, "csrf_token": token}
+    )
+    if response.status_code != 302:
+        raise RuntimeError(f"in-process login of {email} answered {response.status_code}")
+
+
+def count_queries(db_url: str, logins: dict[str, str], paths: dict[str, tuple]) -> dict:
+    """Statements each page sends, from one in-process request by the page's person (each
+    request in an app context of its own, as under gunicorn)."""
     from sqlalchemy import event
 
     from portal import create_app
@@ -328,21 +365,21 @@ def count_queries(db_url: str, cookies: dict[str, str | None], paths: dict[str, 
             "MAIL_DELIVER_AFTER_COMMIT": False,
         }
     )
-    counts = {}
+    statements: list[str] = []
     with app.app_context():
-        statements: list[str] = []
         event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-        for name, (path, who) in paths.items():
-            client = app.test_client()
-            # The test client sends its own cookie jar (a Cookie header would be dropped).
-            for pair in (cookies.get(who) or "").split("; "):
-                if "=" in pair:
-                    key, value = pair.split("=", 1)
-                    client.set_cookie(key, value)
-            client.get(path)  # warm: first-use statements are not the page's
-            statements.clear()
-            response = client.get(path)
-            counts[name] = (len(statements), response.status_code)
+    clients = {}
+    counts = {}
+    for name, (path, who) in paths.items():
+        if who not in clients:
+            clients[who] = app.test_client()
+            if who is not None:
+                _in_process_login(clients[who], logins[who])
+        client = clients[who]
+        client.get(path)  # warm: first-use statements are not the page's
+        statements.clear()
+        response = client.get(path)
+        counts[name] = (len(statements), response.status_code)
     return counts
 
 
@@ -361,7 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--only", default="", help="comma-separated page names")
+    parser.add_argument(
+        "--only", default="", help='page names, separated by "," (or by ";" when one has a comma)'
+    )
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--output", default=str(ROOT / "docs" / "bench.md"))
     args = parser.parse_args(argv)
@@ -380,7 +419,9 @@ def main(argv: list[str] | None = None) -> int:
             "SELECT id FROM users WHERE email = %s", (scale.OWNER_EMAIL,)
         ).fetchone()[0]
         ctx = {"org": org, "owner_id": owner_id}
-        pages = [p for p in PAGES if not args.only or p.name in args.only.split(",")]
+        # Names with a comma ("audit log, deep"): separate them with ";" instead.
+        wanted = {w.strip() for w in args.only.split(";" if ";" in args.only else ",")}
+        pages = [p for p in PAGES if not args.only or p.name in wanted]
         paths = {}
         for page in pages:
             path = page.path.format(**ctx)
@@ -409,12 +450,14 @@ def main(argv: list[str] | None = None) -> int:
                 raise RuntimeError(f"{name}: {path} answered {status}, not 200")
         wrk(hello + "/", None, 2, args.connections)  # warm-up
         floors.append(wrk(hello + "/", None, args.seconds, args.connections).rps)
+        print(f"  floor (hello): {floors[-1]:.0f} requests/s", flush=True)
         for name, (path, who) in paths.items():
             wrk(portal + path, cookies[who], 2, args.connections)  # warm-up
             results[name] = wrk(portal + path, cookies[who], args.seconds, args.connections)
             print(f"  {name}: {results[name].rps:.0f} requests/s", flush=True)
         floors.append(wrk(hello + "/", None, args.seconds, args.connections).rps)
-        queries = count_queries(db_url, cookies, paths)
+        print(f"  floor (hello): {floors[-1]:.0f} requests/s", flush=True)
+    queries = count_queries(db_url, logins, paths)
 
     floor = min(floors)
     lines = [

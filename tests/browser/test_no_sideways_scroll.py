@@ -51,6 +51,7 @@ NOT_PAGES = {
     "audit_log.account_csv",
     "audit_log.admin_csv",
     "billing.usage_csv",  # CSV
+    "audit_log.account_people",  # a fragment (the person filter's suggestions)
 }
 
 

@@ -999,3 +999,106 @@ def test_the_key_plans_see_the_seeded_volume(keys_plan_db):
         a=ids["account_id"],
     )
     assert (counts.n, counts.big) == (KEYS + OTHER_KEYS * OTHER_ACCOUNTS, KEYS)
+
+
+# ---------------------------------------------------------------------------------------
+# Members (issue 14): the members page and the audit log's person suggestions walk one
+# organization's memberships in the order of ix_account_members_account_id_created_at_id
+# (oldest first), whatever the page's depth, with or without a search.
+# ---------------------------------------------------------------------------------------
+MEMBER_INDEX = "ix_account_members_account_id_created_at_id"
+PEOPLE = 20_000
+ORGS = 40  # of 300 members each: the big organization is a small part of the table
+MEMBERS_PER_ORG = 300
+
+
+def _seed_members() -> dict:
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (email, name, password_hash) "
+                "SELECT 'person' || g || '@people.example', 'Person ' || g, 'x' "
+                "FROM generate_series(1, :n) g"
+            ),
+            {"n": PEOPLE},
+        )
+        first = conn.execute(text("SELECT min(id) FROM users")).scalar_one()
+        accounts = [seed.account(conn, first + i, f"Org {i} Ltda") for i in range(ORGS)]
+        conn.execute(
+            text(
+                "INSERT INTO account_members (account_id, user_id, role, created_at) "
+                "SELECT a.id, :first + ((a.id * 7919 + m) % :people), 'member', "
+                "  timestamptz '2026-01-01' + m * interval '1 minute' "
+                "FROM accounts a, generate_series(1, :per - 1) m "
+                "ON CONFLICT DO NOTHING"
+            ),
+            {"first": first, "people": PEOPLE, "per": MEMBERS_PER_ORG},
+        )
+        account_id = accounts[0]
+    seed.vacuum_analyze(db.engine, "users", "accounts", "account_members")
+    return {"account_id": account_id}
+
+
+@pytest.fixture(scope="module")
+def members_plan_db(databases, smtp_server):
+    controller, _ = smtp_server
+    app = make_test_app(databases.create("member_plans"), controller.port)
+    upgrade(app)
+    with app.app_context():
+        try:
+            yield app, _seed_members()
+        finally:
+            db.engine.dispose()
+
+
+def _member_cursor(app, account_id: int, offset: int):
+    from portal.members import services as member_services
+    from portal.pagination import Cursor
+
+    row = row_at(
+        app,
+        "SELECT created_at, id FROM account_members WHERE account_id = :a "
+        "ORDER BY created_at, id OFFSET :o LIMIT 1",
+        a=account_id,
+        o=offset,
+    )
+    return Cursor(tuple(row), member_services.ORDER.kinds)
+
+
+@pytest.mark.parametrize("deep", [False, True], ids=["first_page", "keyset_page"])
+@pytest.mark.parametrize("q", [None, "person 1", "@people"], ids=["all", "name", "email"])
+def test_member_pages_read_the_index_without_sorting(members_plan_db, deep, q):
+    from portal.members import services as member_services
+
+    app, ids = members_plan_db
+    cursor = _member_cursor(app, ids["account_id"], 200) if deep else None
+    with app.app_context():
+        stmt = member_services.ORDER.statement(
+            member_services.list_statement(ids["account_id"], q), cursor, 51
+        )
+    plan = explain(app, stmt)
+    assert_reads_index(plan, "account_members", MEMBER_INDEX)
+    seq = [n for n in nodes(plan) if n["Node Type"] == "Seq Scan"]
+    assert not seq, f"a Seq Scan: {json.dumps(plan, indent=1)}"
+
+
+def test_person_suggestions_read_the_members_index(members_plan_db):
+    from portal.audit_log import services as audit
+
+    app, ids = members_plan_db
+    with app.app_context():
+        stmt = audit.people_statement(ids["account_id"], "person 12")
+    plan = explain(app, stmt)
+    assert_reads_index(plan, "account_members", MEMBER_INDEX)
+    assert not [n for n in nodes(plan) if n["Node Type"] == "Seq Scan"]
+
+
+def test_the_members_volume_is_seeded(members_plan_db):
+    app, ids = members_plan_db
+    row = row_at(
+        app,
+        "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM account_members), "
+        "(SELECT count(*) FROM account_members WHERE account_id = :a)",
+        a=ids["account_id"],
+    )
+    assert row[0] >= PEOPLE and row[1] > ORGS * MEMBERS_PER_ORG * 0.9 and row[2] > 250

@@ -120,6 +120,7 @@ ACCOUNT_ROUTES = [
     Route("post", KEY + "/revoke", P.KEYS_WRITE),
     Route("get", KEY + "/edit", P.KEYS_WRITE),
     Route("post", KEY + "/edit", P.KEYS_WRITE, data={"scope": "all"}),
+    Route("get", "/accounts/{account}/audit/people", P.AUDIT_READ),
 ]
 
 ADMIN_ROUTES = [

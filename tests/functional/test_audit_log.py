@@ -173,6 +173,90 @@ def test_filters_alone_and_combined(client, login, filtered_org, query, expected
     assert ids_in(response.get_data(as_text=True)) == [rows[k].id for k in expected]
 
 
+def test_the_person_filter_takes_a_typed_email_and_keeps_the_id_in_the_url(
+    client, login, filtered_org
+):
+    account, owner, member, rows = filtered_org
+    login(owner)
+    path = f"/accounts/{account.id}/audit"
+    # Without JavaScript: the field holds an email typed in full (any case) or a
+    # suggestion "Name <email>"; the links keep the person's id, not the text.
+    for typed in (member.email.upper(), f"{member.name} <{member.email}>"):
+        response = client.get(path, query_string={"who": typed, "actor": ""})
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        assert ids_in(html) == [rows["late_night"].id]
+        assert f'value="{member.name} &lt;{member.email}&gt;"' in html  # the chosen name
+        assert f'audit.csv?actor={member.id}"' in html  # not the text that found them
+    # The id alone (a bookmark) shows the person; an unchanged field keeps them.
+    html = client.get(path, query_string={"actor": member.id}).get_data(as_text=True)
+    assert ids_in(html) == [rows["late_night"].id] and member.name in html
+    kept = client.get(
+        path, query_string={"actor": member.id, "who": f"{member.name} <{member.email}>"}
+    )
+    assert ids_in(kept.get_data(as_text=True)) == [rows["late_night"].id]
+    # Emptied: everyone; "System": the platform's own rows.
+    cleared = client.get(path, query_string={"actor": member.id, "who": ""})
+    assert len(ids_in(cleared.get_data(as_text=True))) == 4
+    # A bad id in the URL with the field emptied: everyone again, no error.
+    reset = client.get(path, query_string={"actor": "999999999", "who": " "})
+    assert reset.status_code == 200 and len(ids_in(reset.get_data(as_text=True))) == 4
+    system = client.get(path, query_string={"who": "system"}).get_data(as_text=True)
+    assert ids_in(system) == [rows["system"].id] and "audit.csv?actor=system" in system
+    # With htmx the address bar gets the id.
+    swapped = client.get(
+        path, query_string={"who": member.email, "actor": ""}, headers={"HX-Request": "true"}
+    )
+    assert swapped.headers["HX-Push-Url"] == f"{path}?actor={member.id}"
+
+
+def test_someone_outside_the_organization_is_not_found_by_the_person_filter(
+    client, login, filtered_org
+):
+    account, owner, _member, _rows = filtered_org
+    stranger = factories.UserFactory(email="stranger@example.com")
+    login(owner)
+    response = client.get(f"/accounts/{account.id}/audit", query_string={"who": stranger.email})
+    assert response.status_code == 422
+    assert "Type the full email address of a member" in response.get_data(as_text=True)
+    response = client.get(f"/accounts/{account.id}/audit", query_string={"actor": stranger.id})
+    assert response.status_code == 422
+
+
+def test_the_person_suggestions_are_members_matching_what_was_typed(
+    client, login, dbs, acme, count_queries
+):
+    account, owner = acme
+    for i in range(15):
+        person = factories.UserFactory(name=f"Rita {i:02d}", email=f"rita{i:02d}@example.com")
+        factories.MemberFactory(account=account, user=person, role="viewer")
+    factories.UserFactory(name="Rita Outsider", email="rita.out@example.com")  # not a member
+    login(owner)
+    path = f"/accounts/{account.id}/audit/people"
+    with count_queries() as queries:
+        html = client.get(path, query_string={"who": "RITA"}).get_data(as_text=True)
+    assert html.count("<option") == 10 and "Rita 00 &lt;rita00@example.com&gt;" in html
+    assert "Outsider" not in html
+    assert len(queries) <= 4
+    assert "<option" not in client.get(path, query_string={"who": " "}).get_data(as_text=True)
+    assert 'value="System"' in client.get(path, query_string={"who": "sys"}).get_data(as_text=True)
+    by_email = client.get(path, query_string={"who": "rita07@"}).get_data(as_text=True)
+    assert by_email.count("<option") == 1
+
+
+@pytest.mark.parametrize("role", ["member", "billing", "viewer"])
+def test_the_person_suggestions_are_refused_to_who_may_not_read_the_log(client, login, acme, role):
+    account, _owner = acme
+    person = factories.UserFactory()
+    factories.MemberFactory(account=account, user=person, role=role)
+    login(person)
+    response = client.get(f"/accounts/{account.id}/audit/people", query_string={"who": "a"})
+    assert response.status_code == 403
+    login(factories.UserFactory())
+    response = client.get(f"/accounts/{account.id}/audit/people", query_string={"who": "a"})
+    assert response.status_code == 404
+
+
 def test_days_are_the_readers_own_time_zone(client, login, dbs, acme):
     account, _owner = acme
     reader = factories.UserFactory(timezone="Asia/Tokyo")  # UTC+9
@@ -210,7 +294,8 @@ def test_a_filtered_view_is_a_bookmarkable_url_kept_across_pages(
     ("query", "field", "message"),
     [
         ({"action": "bucket.exploded"}, "action", "Choose one of the options"),
-        ({"actor": "999999999"}, "actor", "Choose one of the options"),
+        ({"actor": "999999999"}, "who", "Choose a member of this organization."),
+        ({"who": "nobody@example.com"}, "who", "Type the full email address of a member"),
         ({"from": "2025-13-01"}, "from", "Enter a date as YYYY-MM-DD."),
         ({"to": "yesterday"}, "to", "Enter a date as YYYY-MM-DD."),
         ({"from": "1900-01-01"}, "from", "Choose a date between 2000 and 2100."),

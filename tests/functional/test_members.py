@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.models import AccountMember, AuditLog, Notification
 from tests import factories
@@ -82,19 +83,123 @@ def test_list_partial_for_htmx(client, login, org):
 
 
 def test_list_query_count_does_not_grow(client, login, dbs, count_queries):
-    def measure(size):
+    def measure(size, query_string=None):
         owner = factories.UserFactory()
         account = factories.AccountFactory(owner=owner)
         for _ in range(size - 1):
             factories.MemberFactory(account=account, role="member")
         login(owner)
         with count_queries() as queries:
-            response = client.get(url(account))
+            response = client.get(url(account), query_string=query_string)
         assert response.status_code == 200
-        assert response.get_data(as_text=True).count('<tr id="member-') == size
+        assert response.get_data(as_text=True).count('<tr id="member-') == min(size, 50)
         return len(queries)
 
-    assert measure(3) == measure(30) <= 6
+    assert measure(3) == measure(60) <= 6
+    assert measure(60, {"q": "example"}) == measure(3)
+
+
+def _crowd(size):
+    """An organization of ``size`` members (the owner first), joined one second apart."""
+    owner = factories.UserFactory(name="Owner Zero", email="owner.zero@example.com")
+    account = factories.AccountFactory(owner=owner)
+    members = [owner]
+    for i in range(1, size):
+        person = factories.UserFactory(name=f"Person {i:03d}", email=f"p{i:03d}@crowd.example")
+        factories.MemberFactory(
+            account=account,
+            user=person,
+            role="member",
+            created_at=datetime(2026, 1, 1, tzinfo=UTC).replace(second=i % 60, minute=i // 60),
+        )
+        members.append(person)
+    return account, owner, members
+
+
+def test_members_come_in_pages_of_fifty_oldest_first(client, login, dbs):
+    account, owner, members = _crowd(120)
+    login(owner)
+    seen = []
+    next_url = url(account)
+    for _ in range(3):
+        html = client.get(next_url).get_data(as_text=True)
+        seen += [p.email for p in members if f">{p.email}<" in html]
+        found = re.search(r'<a class="button secondary" rel="next" href="([^"]+)"', html)
+        next_url = found.group(1).replace("&amp;", "&") if found else None
+        if next_url is None:
+            break
+    assert next_url is None
+    assert sorted(seen) == sorted(p.email for p in members) and len(seen) == 120
+    page_one = client.get(url(account)).get_data(as_text=True)
+    assert page_one.count('<tr id="member-') == 50
+    assert page_one.index("Person 001") < page_one.index("Person 002")
+
+
+def test_search_by_name_or_email_stays_in_the_url(client, login, dbs):
+    account, owner, members = _crowd(70)
+    login(owner)
+    html = client.get(url(account), query_string={"q": "PERSON 06"}).get_data(as_text=True)
+    assert html.count('<tr id="member-') == 10  # Person 060 … 069
+    assert 'value="PERSON 06"' in html
+    by_email = client.get(url(account), query_string={"q": "p007@"}).get_data(as_text=True)
+    assert by_email.count('<tr id="member-') == 1 and "Person 007" in by_email
+    # A LIKE wildcard is searched for as itself.
+    wildcard = client.get(url(account), query_string={"q": "%"}).get_data(as_text=True)
+    assert 'id="member-' not in wildcard
+    assert "No member" in wildcard, wildcard[wildcard.index('id="members-results"') :]
+    # The next page keeps the search.
+    wide = client.get(url(account), query_string={"q": "crowd"}).get_data(as_text=True)
+    assert wide.count('<tr id="member-') == 50
+    assert "q=crowd" in re.search(r'rel="next" href="([^"]+)"', wide).group(1)
+
+
+def test_live_search_answers_the_results_piece(client, login, dbs):
+    account, owner, _ = _crowd(5)
+    login(owner)
+    html = client.get(url(account), query_string={"q": "person 00"}, headers=HTMX).get_data(
+        as_text=True
+    )
+    assert "<html" not in html and 'id="members-results"' in html
+    assert html.count('<tr id="member-') == 4
+    assert 'hx-trigger="input changed delay:300ms, search"' in html
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"q": "x" * 101}, "Field cannot be longer than 100 characters."),
+        ({"before": "not-a-cursor"}, "This page link is not valid."),
+    ],
+)
+def test_a_bad_search_or_cursor_is_422(client, login, dbs, org, query, message):
+    account, people, _ = org
+    login(people["viewer"])
+    response = client.get(url(account), query_string=query)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html and 'id="member-' not in html
+
+
+def test_a_refused_change_without_javascript_shows_that_member_wherever_it_is(
+    client, login, csrf_token, dbs
+):
+    account, owner, members = _crowd(60)
+    login(owner)
+    owner_id = dbs.scalar(
+        select(AccountMember.id).where(
+            AccountMember.account_id == account.id, AccountMember.user_id == owner.id
+        )
+    )
+    factories.MemberFactory(account=account, role="owner")  # joins last: page 2
+    last = dbs.scalar(select(func.max(AccountMember.id)))
+    response = client.post(
+        url(account, f"/{last}/role"), data={"role": "emperor", "csrf_token": csrf_token()}
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert html.count('<tr id="member-') == 1 and f'id="member-{last}-error"' in html
+    assert "Choose one of the roles." in html and "Show all members" in html
+    assert owner_id != last
 
 
 # -------------------------------------------------------------------- change role ---

@@ -45,6 +45,7 @@ def test_fixed_number_of_queries(client, login, org, count_queries):
     login(people["viewer"])
     with count_queries() as queries:
         assert client.get(f"/accounts/{account.id}/quotas").status_code == 200
-    # user, access, usage, pending requests, history page, navigation, unread badge
-    # (tests/functional/test_quota_requests.py checks it does not grow with the history)
-    assert len(queries) == 7
+    # user with their membership (the access check), usage, pending requests, history
+    # page, navigation with the unread badge (tests/functional/test_quota_requests.py
+    # checks it does not grow with the history)
+    assert len(queries) == 5
