@@ -67,8 +67,8 @@ def usage_import(file) -> None:
     """Import a usage file (JSON Lines or CSV; - reads standard input).
 
     Prints inserted / duplicate / rejected counts (each rejected line on standard error with
-    its number and reason) and exits with status 1 when any line was rejected. Importing the
-    same file again adds nothing."""
+    its number and reason) and the access keys whose "last used" moved forward, and exits
+    with status 1 when any line was rejected. Importing the same file again adds nothing."""
     from portal.usage import importer, thresholds
 
     name = getattr(file, "name", "-")
@@ -100,7 +100,8 @@ def usage_import(file) -> None:
     notices = thresholds.check(result.accounts)
     db.session.commit()
     click.echo(
-        f"inserted {result.inserted}, duplicate {result.duplicate}, rejected {result.rejected}"
+        f"inserted {result.inserted}, duplicate {result.duplicate}, rejected {result.rejected}; "
+        f"access keys last used updated {result.keys_seen}"
     )
     click.echo(
         f"bucket snapshots: applied {result.applied}, not applied (not newer) {result.stale}; "

@@ -566,13 +566,19 @@ def month_invoices(
 
 
 def usage(
-    account: Account, buckets: Sequence[Bucket], *, days: int, sizes: dict[str, int] | None = None
+    account: Account,
+    buckets: Sequence[Bucket],
+    *,
+    days: int,
+    sizes: dict[str, int] | None = None,
+    key: AccessKey | None = None,
 ) -> None:
     """``days`` days of metered usage up to yesterday, per bucket and day (storage growing
     to the bucket's size, egress, PUT and GET requests), plus today's bucket snapshots —
     written by the usage import (:mod:`portal.usage.importer`), as the metering pipeline's
     files are, so the bucket sizes come from snapshots (``sizes``: GB by bucket name, else
-    the bucket's own). Then the storage-quota notices due."""
+    the bucket's own) and ``key``'s "last used" from the request events that name it (those
+    since it was created). Then the storage-quota notices due."""
     import json
 
     from portal.usage import importer, thresholds
@@ -593,17 +599,18 @@ def usage(
                 ("requests_put", Decimal(200 + (digest >> (day + 3)) % 800)),
                 ("requests_get", Decimal(2_000 + (digest >> (day + 5)) % 20_000)),
             ):
-                lines.append(
-                    {
-                        "event_id": f"seed-{account.cnpj}-{bucket.name}-{metric}-{start:%Y%m%d}",
-                        "organization": account.cnpj,
-                        "bucket": bucket.name,
-                        "metric": metric,
-                        "quantity": str(quantity.quantize(Decimal("0.000001"))),
-                        "period_start": start.isoformat(),
-                        "period_end": (start + timedelta(days=1)).isoformat(),
-                    }
-                )
+                line = {
+                    "event_id": f"seed-{account.cnpj}-{bucket.name}-{metric}-{start:%Y%m%d}",
+                    "organization": account.cnpj,
+                    "bucket": bucket.name,
+                    "metric": metric,
+                    "quantity": str(quantity.quantize(Decimal("0.000001"))),
+                    "period_start": start.isoformat(),
+                    "period_end": (start + timedelta(days=1)).isoformat(),
+                }
+                if key is not None and metric.startswith("requests_") and start >= key.created_at:
+                    line["access_key"] = key.key_id
+                lines.append(line)
         lines.append(
             {
                 "organization": account.id,

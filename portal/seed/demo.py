@@ -154,7 +154,7 @@ def seed_demo() -> None:
             ),
             b.bucket(acme, carla, "ana-midia.publica", when=days_ago(60), versioning="suspended"),
         ]
-        b.access_key(acme, carla, "deploy-ci", when=days_ago(50), last_used=days_ago(1))
+        deploy = b.access_key(acme, carla, "deploy-ci", when=days_ago(50))  # used: b.usage
         b.access_key(
             acme,
             carla,
@@ -204,7 +204,7 @@ def seed_demo() -> None:
         b.invoice(acme, admin, four, status="paid", lines=[STORAGE_1TB, EGRESS])
         b.invoice(acme, admin, three, status="paid", lines=[STORAGE_1TB])
         b.invoice(acme, admin, two, status="open", lines=[STORAGE_1TB, EGRESS])
-        b.usage(acme, buckets, days=120)
+        b.usage(acme, buckets, days=120, key=deploy)
         b.quota_request(
             acme,
             ana,

@@ -6,7 +6,8 @@ Lines). Each line is one of:
 - a usage event: ``event_id``, ``organization`` (the id, or the CNPJ with or without
   punctuation, numeric or alphanumeric), ``bucket`` (optional), ``metric``
   (``storage_gb_hours``, ``egress_gb``, ``requests_put``, ``requests_get``), ``quantity``,
-  ``period_start``, ``period_end`` (ISO 8601 with an offset);
+  ``period_start``, ``period_end`` (ISO 8601 with an offset), ``access_key`` (optional:
+  the public id of the key that made the requests, ``PC`` and 18 capitals or digits);
 - a bucket snapshot (it has ``measured_at``): ``organization``, ``bucket``, ``objects``,
   ``bytes``, ``measured_at``. It sets the bucket's object count and size only when it is
   newer than the measurement stored.
@@ -17,6 +18,9 @@ into a TEMP staging table; one SQL statement per batch then resolves organizatio
 buckets with joins (an unknown one rejects the line, and its line number comes back),
 inserts the events with ``ON CONFLICT (source_event_id) DO NOTHING`` (a duplicate is
 counted, not an error) and applies the newest snapshot per bucket with one UPDATE ... FROM.
+An event's ``access_key`` must be a key of its organization (else the line is rejected, and
+its event not inserted); each key's ``last_used_at`` moves forward to the latest
+``period_end`` of its events (never back), with one more UPDATE ... FROM.
 
 Each batch is one transaction (``commit`` after it): a failure midway leaves whole batches
 applied and never half of one, the database never holds one transaction over a million
@@ -48,6 +52,7 @@ EVENT_ID = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, no spaces
 BUCKET_NAME = re.compile(BUCKET_NAME_PATTERN)
 MAX_QUANTITY = Decimal(10) ** 14  # usage_records.quantity is numeric(20,6)
 BIGINT = 2**63 - 1
+ACCESS_KEY_ID = re.compile(r"^PC[A-Z0-9]{18}$")  # access_keys.key_id (key_id_shape)
 
 EVENT_FIELDS = (
     "event_id",
@@ -57,6 +62,7 @@ EVENT_FIELDS = (
     "quantity",
     "period_start",
     "period_end",
+    "access_key",
 )
 SNAPSHOT_FIELDS = ("organization", "bucket", "objects", "bytes", "measured_at")
 KNOWN_FIELDS = {"type", *EVENT_FIELDS, *SNAPSHOT_FIELDS}
@@ -83,6 +89,7 @@ STAGING_COLUMNS = (
     "objects",
     "bytes",
     "measured_at",
+    "access_key",
 )
 
 STAGING = """
@@ -99,25 +106,31 @@ CREATE TEMP TABLE IF NOT EXISTS usage_staging (
     period_end timestamptz,
     objects bigint,
     bytes bigint,
-    measured_at timestamptz
+    measured_at timestamptz,
+    access_key text
 )
 """
 
-# One statement per batch: resolve, insert, apply, and report back.
+# One statement per batch: resolve, insert, apply, and report back. ``ok``: an event whose
+# organization, bucket (if named) and access key (if named) are all known.
 APPLY = """
 WITH r AS MATERIALIZED (
-    SELECT s.*, coalesce(ai.id, ac.id) AS account_id, b.id AS bucket_id
+    SELECT s.*, coalesce(ai.id, ac.id) AS account_id, b.id AS bucket_id, k.id AS key_pk,
+           (coalesce(ai.id, ac.id) IS NOT NULL AND (s.bucket IS NULL OR b.id IS NOT NULL)
+            AND (s.access_key IS NULL OR k.id IS NOT NULL)) AS ok
       FROM usage_staging s
       LEFT JOIN accounts ai ON ai.id = s.org_id
       LEFT JOIN accounts ac ON ac.cnpj = s.org_cnpj
       LEFT JOIN buckets b ON b.account_id = coalesce(ai.id, ac.id) AND b.name = s.bucket
+      LEFT JOIN access_keys k
+             ON k.account_id = coalesce(ai.id, ac.id) AND k.key_id = s.access_key
 ),
 ins AS (
     INSERT INTO usage_records
            (account_id, bucket_id, metric, quantity, period_start, period_end, source_event_id)
     SELECT account_id, bucket_id, metric, quantity, period_start, period_end, event_id
       FROM r
-     WHERE NOT snapshot AND account_id IS NOT NULL AND (bucket IS NULL OR bucket_id IS NOT NULL)
+     WHERE NOT snapshot AND ok
      ORDER BY line
         ON CONFLICT (source_event_id) DO NOTHING
     RETURNING account_id
@@ -136,6 +149,30 @@ snap AS (
      WHERE b.id = n.bucket_id
        AND (b.usage_measured_at IS NULL OR n.measured_at > b.usage_measured_at)
     RETURNING b.account_id
+),
+used AS (
+    SELECT key_pk, account_id, least(max(period_end), now()) AS used_at
+      FROM r
+     WHERE NOT snapshot AND ok AND key_pk IS NOT NULL
+     GROUP BY key_pk, account_id
+),
+-- A suspended organization's keys are left alone: its keys cannot be used anyway, and
+-- 0012's trigger refuses any change to them but switching one off. FOR SHARE (status
+-- re-checked on the newest row): a suspension cannot slip in before the UPDATE below.
+writable AS (
+    SELECT a.id
+      FROM accounts a
+     WHERE a.id IN (SELECT account_id FROM used) AND a.status <> 'suspended'
+       FOR SHARE
+),
+keys AS (
+    UPDATE access_keys k
+       SET last_used_at = u.used_at
+      FROM used u
+     WHERE k.id = u.key_pk
+       AND u.account_id IN (SELECT id FROM writable)
+       AND (k.last_used_at IS NULL OR u.used_at > k.last_used_at)
+    RETURNING k.account_id
 )
 SELECT 'unknown_organization' AS kind, line AS n, org_id, coalesce(org_cnpj, '') AS detail
   FROM r WHERE account_id IS NULL
@@ -143,13 +180,19 @@ UNION ALL
 SELECT 'unknown_bucket', line, account_id, bucket
   FROM r WHERE account_id IS NOT NULL AND bucket IS NOT NULL AND bucket_id IS NULL
 UNION ALL
+SELECT 'unknown_access_key', line, account_id, access_key
+  FROM r
+ WHERE account_id IS NOT NULL AND (bucket IS NULL OR bucket_id IS NOT NULL)
+   AND access_key IS NOT NULL AND key_pk IS NULL
+UNION ALL
 SELECT 'inserted', count(*), account_id, '' FROM ins GROUP BY account_id
 UNION ALL
 SELECT 'snapshot', count(*), account_id, '' FROM snap GROUP BY account_id
 UNION ALL
+SELECT 'keys', count(*), NULL, '' FROM keys
+UNION ALL
 SELECT 'resolved',
-       count(*) FILTER (WHERE NOT snapshot AND account_id IS NOT NULL
-                          AND (bucket IS NULL OR bucket_id IS NOT NULL)),
+       count(*) FILTER (WHERE NOT snapshot AND ok),
        count(*) FILTER (WHERE snapshot AND bucket_id IS NOT NULL),
        ''
   FROM r
@@ -173,6 +216,7 @@ class Result:
     rejected: int = 0  # lines refused (the reasons: ``rejections``, the first 1000)
     applied: int = 0  # bucket snapshots that updated a bucket
     stale: int = 0  # bucket snapshots not newer than the stored one or a later line's
+    keys_seen: int = 0  # access keys whose last_used_at moved forward
     lines: int = 0
     rejections: list[Rejected] = field(default_factory=list)
     accounts: set[int] = field(default_factory=set)  # organizations touched
@@ -292,6 +336,18 @@ def _bucket_name_ok(name: str) -> bool:
     return BUCKET_NAME.match(name) is not None
 
 
+def access_key(value) -> str | None:
+    """The public id of an access key (optional), or LineError."""
+    if value is None or value == "":
+        return None
+    key_id = _text(value, "access_key")
+    if not ACCESS_KEY_ID.fullmatch(key_id):
+        raise LineError(
+            f"access_key: {key_id[:40]!r} is not an access key id (PC and 18 capitals or digits)"
+        )
+    return key_id
+
+
 def staged_row(line: int, record: dict) -> tuple:
     """The staging row of one record (a dict of the line's fields), or LineError."""
     unknown = record.keys() - KNOWN_FIELDS
@@ -303,6 +359,8 @@ def staged_row(line: int, record: dict) -> tuple:
     snapshot = TYPES[kind] if kind else record.get("measured_at") not in (None, "")
     org_id, org_cnpj = organization(record.get("organization"))
     if snapshot:
+        if record.get("access_key") not in (None, ""):
+            raise LineError("access_key: only on usage events, not on bucket snapshots")
         return (
             line,
             True,
@@ -317,6 +375,7 @@ def staged_row(line: int, record: dict) -> tuple:
             count(record.get("objects"), "objects"),
             count(record.get("bytes"), "bytes"),
             timestamp(record.get("measured_at"), "measured_at"),
+            None,
         )
     event_id = _text(record.get("event_id"), "event_id")
     if not EVENT_ID.match(event_id):
@@ -342,6 +401,7 @@ def staged_row(line: int, record: dict) -> tuple:
         None,
         None,
         None,
+        access_key(record.get("access_key")),
     )
 
 
@@ -455,6 +515,10 @@ def _apply_batch(rows: list[tuple], result: Result, report: Callable[[Rejected],
             refused.append((n, f"unknown organization {account_id or detail}"))
         elif kind == "unknown_bucket":
             refused.append((n, f"unknown bucket {detail!r} in organization {account_id}"))
+        elif kind == "unknown_access_key":
+            refused.append((n, f"unknown access key {detail!r} in organization {account_id}"))
+        elif kind == "keys":
+            result.keys_seen += n
         elif kind == "inserted":
             inserted += n
             result.accounts.add(account_id)

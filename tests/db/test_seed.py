@@ -239,3 +239,15 @@ def test_the_owner_lands_on_her_company(seeded):
         assert home.name == "Ana Tecnologia Ltda"
         assert ana.last_login_at is not None
         db.session.remove()
+
+
+def test_a_demo_key_is_last_used_as_the_usage_import_says(seeded):
+    """deploy-ci's "last used" comes from the demo usage file's events that name it: the
+    end of yesterday's period (UTC midnight today)."""
+    _app, url, *_ = seeded
+    with psycopg.connect(libpq_url(url)) as connection:
+        used = connection.execute(
+            "SELECT last_used_at FROM access_keys WHERE name = 'deploy-ci'"
+        ).fetchone()[0]
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert used is not None and today - timedelta(days=1) <= used <= today

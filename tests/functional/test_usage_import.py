@@ -11,7 +11,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import AuditLog, Bucket, Notification, UsageRecord, UsageThresholdNotice
+from portal.models import (
+    AccessKey,
+    AuditLog,
+    Bucket,
+    Notification,
+    UsageRecord,
+    UsageThresholdNotice,
+)
 from tests import factories
 
 GB = 1024**3
@@ -315,3 +322,135 @@ def test_a_csv_mixes_events_and_snapshots(runner, dbs, acme, tmp_path):
     assert "applied 1" in result.output
     dbs.expire_all()
     assert dbs.get(Bucket, bucket.id).object_count == 7
+
+
+# ------------------------------------------------ access keys: "last used" from usage ---
+def key_event(n: int, org, key, end: str, **extra) -> dict:
+    """An event of ``key`` (its public id) whose period ends at ``end`` (UTC hour)."""
+    return event(
+        n,
+        org,
+        access_key=key.key_id if hasattr(key, "key_id") else key,
+        period_start=f"{end[:10]}T00:00:00Z",
+        period_end=end,
+        **extra,
+    )
+
+
+def last_used(dbs, key):
+    dbs.expire_all()
+    return dbs.get(AccessKey, key.id).last_used_at
+
+
+def test_a_key_is_last_used_at_its_latest_event_and_never_moves_back(runner, dbs, acme, tmp_path):
+    account, _ = acme
+    key = factories.AccessKeyFactory(account=account)
+    idle = factories.AccessKeyFactory(account=account)
+    path = jsonl(
+        tmp_path / "k.jsonl",
+        [
+            key_event(1, account.id, key, "2026-11-01T05:00:00Z", bucket="fotos"),
+            key_event(2, account.cnpj, key, "2026-11-02T07:00:00Z"),
+            key_event(3, account.id, key, "2026-11-01T09:00:00Z"),
+        ],
+    )
+    result = runner.invoke(args=["usage", "import", path])
+    assert result.exit_code == 0, result.output
+    assert "inserted 3, duplicate 0, rejected 0; access keys last used updated 1" in result.output
+    assert last_used(dbs, key) == datetime(2026, 11, 2, 7, tzinfo=UTC)
+    assert last_used(dbs, idle) is None
+
+    older = jsonl(tmp_path / "old.jsonl", [key_event(4, account.id, key, "2026-11-01T23:00:00Z")])
+    result = runner.invoke(args=["usage", "import", older])
+    assert "inserted 1, duplicate 0, rejected 0; access keys last used updated 0" in result.output
+    assert last_used(dbs, key) == datetime(2026, 11, 2, 7, tzinfo=UTC)
+    again = runner.invoke(args=["usage", "import", path])  # a file imported twice: unchanged
+    assert "access keys last used updated 0" in again.output
+    newer = jsonl(tmp_path / "new.jsonl", [key_event(5, account.id, key, "2026-11-03T01:00:00Z")])
+    assert "last used updated 1" in runner.invoke(args=["usage", "import", newer]).output
+    assert last_used(dbs, key) == datetime(2026, 11, 3, 1, tzinfo=UTC)
+
+
+def test_an_unknown_key_or_another_organizations_key_rejects_its_line(runner, dbs, acme, tmp_path):
+    account, _ = acme
+    other = factories.AccessKeyFactory()  # another organization's key
+    path = jsonl(
+        tmp_path / "k.jsonl",
+        [
+            key_event(1, account.id, "PC000000000000000000", "2026-11-01T05:00:00Z"),
+            key_event(2, account.id, other, "2026-11-01T05:00:00Z"),
+            key_event(3, account.id, "not-a-key", "2026-11-01T05:00:00Z"),
+            event(4, account.id),
+        ],
+    )
+    result = runner.invoke(args=["usage", "import", path])
+    assert result.exit_code == 1
+    assert "inserted 1, duplicate 0, rejected 3; access keys last used updated 0" in result.output
+    err = result.stderr
+    assert f"line 1: unknown access key 'PC000000000000000000' in organization {account.id}" in err
+    assert f"line 2: unknown access key '{other.key_id}' in organization {account.id}" in err
+    assert "line 3: access_key: 'not-a-key' is not an access key id" in err
+    assert records(dbs) == 1
+    assert dbs.scalar(select(UsageRecord.source_event_id)) == "evt-4"
+    assert last_used(dbs, other) is None
+
+
+def test_revoked_and_inactive_keys_still_record_their_last_use(runner, dbs, acme, tmp_path):
+    account, _ = acme
+    revoked = factories.AccessKeyFactory(account=account, status="revoked")
+    inactive = factories.AccessKeyFactory(account=account, status="inactive")
+    path = jsonl(
+        tmp_path / "k.jsonl",
+        [
+            key_event(1, account.id, revoked, "2026-11-01T05:00:00Z"),
+            key_event(2, account.id, inactive, "2026-11-01T06:00:00Z"),
+        ],
+    )
+    result = runner.invoke(args=["usage", "import", path])
+    assert result.exit_code == 0, result.output
+    assert "access keys last used updated 2" in result.output
+    assert last_used(dbs, revoked) == datetime(2026, 11, 1, 5, tzinfo=UTC)
+    assert dbs.get(AccessKey, revoked.id).status == "revoked"
+    assert last_used(dbs, inactive) == datetime(2026, 11, 1, 6, tzinfo=UTC)
+
+
+def test_a_suspended_organizations_keys_are_left_alone(runner, dbs, acme, tmp_path):
+    account, _ = acme
+    mine = factories.AccessKeyFactory(account=account)
+    suspended = factories.AccountFactory(status="active")
+    theirs = factories.AccessKeyFactory(account=suspended)
+    suspended.status = "suspended"
+    suspended.suspended_at = datetime.now(UTC)
+    dbs.flush()
+    path = jsonl(
+        tmp_path / "k.jsonl",
+        [
+            key_event(1, suspended.id, theirs, "2026-11-01T05:00:00Z"),
+            key_event(2, account.id, mine, "2026-11-01T06:00:00Z"),
+        ],
+    )
+    result = runner.invoke(args=["usage", "import", path])
+    assert result.exit_code == 0, result.output
+    assert "inserted 2, duplicate 0, rejected 0; access keys last used updated 1" in result.output
+    assert last_used(dbs, theirs) is None  # still metered, the key untouched
+    assert last_used(dbs, mine) == datetime(2026, 11, 1, 6, tzinfo=UTC)
+
+
+def test_the_keys_page_shows_the_last_use_from_the_import(
+    runner, client, login, dbs, org, tmp_path
+):
+    account, people = org
+    key = factories.AccessKeyFactory(account=account, name="deploy")
+    dbs.commit()
+    login(people["viewer"])
+
+    def cell():
+        html = client.get(f"/accounts/{account.id}/keys").get_data(as_text=True)
+        row = html[html.index(f'id="key-{key.id}"') :]
+        return row[: row.index("</tr>")].split('data-label="Last used">')[1].split("</td>")[0]
+
+    assert "never" in cell()
+    path = jsonl(tmp_path / "k.jsonl", [key_event(1, account.id, key, "2026-11-02T07:00:00Z")])
+    assert runner.invoke(args=["usage", "import", path]).exit_code == 0
+    shown = cell()
+    assert 'datetime="2026-11-02T07:00:00+00:00"' in shown and "never" not in shown

@@ -88,7 +88,7 @@ def test_an_event_line_becomes_a_staging_row():
     assert row[:8] == (7, False, "evt-1", 42, None, "fotos", "egress_gb", Decimal("1.5"))
     assert row[8] == datetime(2026, 11, 1, 3, tzinfo=UTC)
     assert row[9] - row[8] == timedelta(hours=1)
-    assert row[10:] == (None, None, None)
+    assert row[10:] == (None, None, None, None)  # no access key named
 
 
 def test_a_snapshot_line_is_known_by_its_measured_at():
@@ -96,6 +96,7 @@ def test_a_snapshot_line_is_known_by_its_measured_at():
     assert row[:3] == (3, True, None)
     assert row[5] == "fotos" and row[10:12] == (10, 2048)
     assert row[12] == datetime(2026, 11, 2, tzinfo=UTC)
+    assert row[13] is None
     typed = importer.staged_row(3, dict(SNAPSHOT, type="bucket_snapshot"))
     assert typed == row
 
@@ -124,6 +125,13 @@ def test_a_snapshot_line_is_known_by_its_measured_at():
         ({"bucket": "Not_A_Bucket"}, "is not a bucket name"),
         ({"extra": 1}, "unknown field 'extra'"),
         ({"type": "other"}, "type: usage or bucket_snapshot"),
+        ({"access_key": "pc1234567890ABCDEFGH"}, "access_key: 'pc1234567890ABCDEFGH' is not"),
+        ({"access_key": "PC1234567890ABCDEFG"}, "is not an access key id"),
+        ({"access_key": "PC1234567890ABCDEFGHI"}, "is not an access key id"),
+        ({"access_key": "PC1234567890ABCDEF-H"}, "is not an access key id"),
+        ({"access_key": "PC1234567890ABCDEFG\n"}, "is not an access key id"),
+        ({"access_key": 12}, "is not an access key id"),
+        ({"access_key": ["PC1234567890ABCDEFGH"]}, "access_key must be text"),
     ],
 )
 def test_each_invalid_event_field_has_its_reason(change, reason):
@@ -142,11 +150,42 @@ def test_each_invalid_event_field_has_its_reason(change, reason):
         ({"bytes": 2**63}, "bytes: must be between 0"),
         ({"bytes": False}, "bytes: a whole number"),
         ({"measured_at": "2026-11-02"}, "measured_at: needs a UTC offset"),
+        ({"access_key": "PC1234567890ABCDEFGH"}, "access_key: only on usage events"),
     ],
 )
 def test_each_invalid_snapshot_field_has_its_reason(change, reason):
     with pytest.raises(LineError, match=reason):
         importer.staged_row(1, {**SNAPSHOT, **change})
+
+
+def test_an_event_may_name_its_access_key():
+    key = "PC1234567890ABCDEFGH"
+    assert importer.staged_row(1, dict(EVENT, access_key=key))[13] == key
+    assert importer.staged_row(1, dict(EVENT, access_key=f" {key} "))[13] == key
+    assert importer.staged_row(1, dict(EVENT, access_key=""))[13] is None
+    assert importer.staged_row(1, dict(EVENT, access_key=None))[13] is None
+    assert len(importer.staged_row(1, dict(EVENT, access_key=key))) == len(importer.STAGING_COLUMNS)
+
+
+def test_a_csv_may_have_an_access_key_column():
+    result = Result()
+    found = list(
+        importer.records(
+            lines(
+                "event_id,organization,metric,quantity,period_start,period_end,access_key",
+                "e1,42,egress_gb,1,2026-11-01T00:00:00Z,2026-11-01T01:00:00Z,PC1234567890ABCDEFGH",
+                "e2,42,egress_gb,1,2026-11-01T00:00:00Z,2026-11-01T01:00:00Z,",
+                "e3,42,egress_gb,1,2026-11-01T00:00:00Z,2026-11-01T01:00:00Z,AKIA0000",
+            ),
+            "csv",
+            result,
+        )
+    )
+    assert found[0][1][13] == "PC1234567890ABCDEFGH"
+    assert found[1][1][13] is None
+    assert [(r.line, r.reason[:31]) for r in result.rejections] == [
+        (4, "access_key: 'AKIA0000' is not a")
+    ]
 
 
 def test_quantities_keep_their_exact_decimal():
