@@ -260,6 +260,16 @@ def _keys_deep(conn, ctx) -> str:
     return "?before=" + _cursor("keys", row)
 
 
+def _buckets_deep(conn, ctx) -> str:
+    """Half-way through the big organization's 10,000 buckets (byte order, as the list)."""
+    row = conn.execute(
+        'SELECT name FROM buckets WHERE account_id = %s ORDER BY name COLLATE "C" '
+        "OFFSET 5000 LIMIT 1",
+        (ctx["org"],),
+    ).fetchone()
+    return "?before=" + _cursor("buckets", row)
+
+
 def _members_deep(conn, ctx) -> str:
     row = conn.execute(
         "SELECT created_at, id FROM account_members WHERE account_id = %s "
@@ -275,6 +285,7 @@ def _cursor(kind: str, row) -> str:
 
     from portal.admin.services import ORDER as ACCOUNTS
     from portal.audit_log.services import ORDER as AUDIT
+    from portal.buckets.services import ORDER as BUCKETS
     from portal.keys.services import ORDER as KEYS
     from portal.members.services import ORDER as MEMBERS
     from portal.notifications.services import ORDER as NOTIFICATIONS
@@ -285,6 +296,7 @@ def _cursor(kind: str, row) -> str:
         "accounts": ACCOUNTS,
         "keys": KEYS,
         "members": MEMBERS,
+        "buckets": BUCKETS,
     }[kind]
     values = dict(zip([k.attr for k in keyset.keys], row, strict=True))
     return keyset.cursor_of(SimpleNamespace(**values)).encode()
@@ -331,6 +343,15 @@ PAGES: list[Page] = [
     Page("members, deep", "/accounts/{org}/members", deep_of="members", query=_members_deep),
     Page("members, search", "/accounts/{org}/members?q=pessoa+12"),
     Page("audit log, person suggestions", "/accounts/{org}/audit/people?who=pessoa+12"),
+    Page("buckets", "/accounts/{org}/buckets"),
+    Page("buckets, deep", "/accounts/{org}/buckets", deep_of="buckets", query=_buckets_deep),
+    Page("bucket (with a rule)", "/accounts/{org}/buckets/bucket-000010"),
+    Page("billing", "/accounts/{org}/billing"),
+    Page("profile", "/profile"),
+    Page("sessions", "/sessions"),
+    Page("admin organization", "/admin/accounts/{org}", who="admin"),
+    Page("admin orders", "/admin/orders", who="admin"),
+    Page("admin quota requests", "/admin/quota-requests", who="admin"),
 ]
 
 
