@@ -47,7 +47,8 @@ QUERIES = [
         "my accounts with member counts",
         "SELECT a.id, a.name, (SELECT count(*) FROM account_members m WHERE m.account_id = a.id) "
         "FROM account_members me JOIN accounts a ON a.id = me.account_id WHERE me.user_id = 1",
-        "uq_account_members_account_id_user_id",
+        # either index that leads with account_id counts the members (0022 added the second)
+        ("uq_account_members_account_id_user_id", "ix_account_members_account_id_created_at_id"),
     ),
     (
         "subscriptions of an account",
@@ -101,5 +102,7 @@ def test_common_queries_use_an_index_in_order(conn, query, index):
     conn.execute("SET LOCAL enable_bitmapscan = off")
     plan = conn.execute(f"EXPLAIN (FORMAT JSON) {query}").fetchone()[0]
     nodes = list(_nodes(plan[0]["Plan"]))
-    assert index in {node.get("Index Name") for node in nodes}, json.dumps(plan, indent=1)
+    indexes = (index,) if isinstance(index, str) else index
+    used = {node.get("Index Name") for node in nodes}
+    assert used & set(indexes), json.dumps(plan, indent=1)
     assert not any(n["Node Type"] in ("Sort", "Seq Scan") for n in nodes), json.dumps(plan)
