@@ -223,3 +223,29 @@ def require_object(
     if obj is None:
         raise NotFound()
     return account, membership, obj
+
+
+def lock_staff_object(model: type[M], object_id: int) -> tuple[M, Account]:
+    """For staff moves (the caller checked ``require_platform_admin``): one object of any
+    organization and that organization, both locked — the organization first, as
+    :func:`require_object` does, so staff and customers acting at once never deadlock —
+    and re-read as they are after any wait. A missing object or an impossible id is
+    NotFound."""
+    account_id = db.session.scalar(select(model.account_id).where(model.id == check_id(object_id)))
+    if account_id is None:
+        raise NotFound()
+    account = db.session.scalar(
+        select(Account)
+        .where(Account.id == account_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    obj = db.session.scalar(
+        select(model)
+        .where(model.id == object_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if account is None or obj is None:
+        raise NotFound()
+    return obj, account

@@ -60,7 +60,13 @@ from portal.models import (
     User,
 )
 from portal.pagination import Cursor, Key, Keyset, Page
-from portal.permissions import Permission, check_id, require, require_platform_admin
+from portal.permissions import (
+    Permission,
+    check_id,
+    lock_staff_object,
+    require,
+    require_platform_admin,
+)
 from portal.usage import pricing
 
 PAGE_SIZE = 25
@@ -518,26 +524,7 @@ REFUSALS = {
 
 
 def _lock(invoice_id: int) -> tuple[Invoice, Account]:
-    account_id = db.session.scalar(
-        select(Invoice.account_id).where(Invoice.id == check_id(invoice_id))
-    )
-    if account_id is None:
-        raise NotFound()
-    account = db.session.scalar(
-        select(Account)
-        .where(Account.id == account_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    invoice = db.session.scalar(
-        select(Invoice)
-        .where(Invoice.id == invoice_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if account is None or invoice is None:
-        raise NotFound()
-    return invoice, account
+    return lock_staff_object(Invoice, invoice_id)
 
 
 def _check_move(invoice: Invoice, action: str) -> None:

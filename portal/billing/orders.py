@@ -46,7 +46,14 @@ from portal.events import OWNERS
 from portal.extensions import db
 from portal.models import Account, AccountMember, AccountStatus, Order, Product, Subscription, User
 from portal.pagination import Cursor, Key, Keyset, Page
-from portal.permissions import Permission, can, check_id, require, require_platform_admin
+from portal.permissions import (
+    Permission,
+    can,
+    check_id,
+    lock_staff_object,
+    require,
+    require_platform_admin,
+)
 
 PAGE_SIZE = 25
 ACCOUNT_PAGE_SIZE = 20
@@ -441,24 +448,7 @@ def _check_move(order: Order, action: str) -> None:
 
 def _lock_staff(order_id: int) -> tuple[Order, Account]:
     """The order and its organization, locked (organization first), as they are now."""
-    account_id = db.session.scalar(select(Order.account_id).where(Order.id == check_id(order_id)))
-    if account_id is None:
-        raise NotFound()
-    account = db.session.scalar(
-        select(Account)
-        .where(Account.id == account_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    order = db.session.scalar(
-        select(Order)
-        .where(Order.id == order_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if account is None or order is None:
-        raise NotFound()
-    return order, account
+    return lock_staff_object(Order, order_id)
 
 
 def mark_paid(

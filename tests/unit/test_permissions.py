@@ -13,6 +13,7 @@ from portal.permissions import (
     can_manage_role,
     check_id,
     grantable_roles,
+    lock_staff_object,
     require,
     require_object,
     require_platform_admin,
@@ -102,6 +103,18 @@ def test_another_accounts_object_is_not_found(org, invitations):
                 Invitation,
                 object_id=object_id,
             )
+
+
+def test_staff_lock_any_organizations_object_with_its_organization(org, invitations):
+    account, _people = org
+    ours_, theirs = invitations
+    found, found_account = lock_staff_object(Invitation, ours_.id)
+    assert (found.id, found_account.id) == (ours_.id, account.id)
+    found, found_account = lock_staff_object(Invitation, theirs.id)
+    assert found_account.id == theirs.account_id != account.id
+    for object_id in (2**62, 2**70, -1):
+        with pytest.raises(NotFound):
+            lock_staff_object(Invitation, object_id)
 
 
 def test_the_permission_comes_before_the_object(org, invitations):
