@@ -683,6 +683,21 @@ def _expired(key: AccessKey) -> bool:
     return shown_status(key.status, key.expires_at, clock.now()) == "expired"
 
 
+def _tell_managers(actor: User, action: Action, key: AccessKey, account, ip: str | None) -> None:
+    """The audit row of a move owners and admins are told of (rotate, revoke)."""
+    events.emit(
+        actor,
+        action,
+        key,
+        account=account,
+        ip=ip,
+        details={"name": key.name},
+        notify=MANAGERS,
+        link=list_path(account.id),
+        params={"actor_name": actor.name, "key_name": key.name, "key_id": key.key_id},
+    )
+
+
 def rotate_key(actor: User, account_id: int, key_id: str, *, ip: str | None = None) -> Issued:
     """A new secret under the same key id (the old one stops working); owners and admins
     are notified."""
@@ -694,17 +709,7 @@ def rotate_key(actor: User, account_id: int, key_id: str, *, ip: str | None = No
     secret = new_secret()
     key.secret_ciphertext = _seal(secret)
     key.rotated_at = clock.now()
-    events.emit(
-        actor,
-        Action.KEY_ROTATED,
-        key,
-        account=account,
-        ip=ip,
-        details={"name": key.name},
-        notify=MANAGERS,
-        link=list_path(account.id),
-        params={"actor_name": actor.name, "key_name": key.name, "key_id": key.key_id},
-    )
+    _tell_managers(actor, Action.KEY_ROTATED, key, account, ip)
     return Issued(_row_of(key, account, membership), _secret(key, secret))
 
 
@@ -742,17 +747,7 @@ def revoke_key(actor: User, account_id: int, key_id: str, *, ip: str | None = No
     _refuse_revoked(key)
     key.status = KeyStatus.REVOKED.value
     key.revoked_at = clock.now()
-    events.emit(
-        actor,
-        Action.KEY_REVOKED,
-        key,
-        account=account,
-        ip=ip,
-        details={"name": key.name},
-        notify=MANAGERS,
-        link=list_path(account.id),
-        params={"actor_name": actor.name, "key_name": key.name, "key_id": key.key_id},
-    )
+    _tell_managers(actor, Action.KEY_REVOKED, key, account, ip)
     return _row_of(key, account, membership)
 
 
