@@ -184,7 +184,7 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "USAGE_PRICES": usage_prices(os.environ.get("USAGE_PRICES")),
         # Invoices: the issuer printed on them, the PIX key they are paid to, days to pay.
         "ISSUER_NAME": os.environ.get("ISSUER_NAME", "PrimeCloud Serviços de Nuvem Ltda"),
-        "ISSUER_CNPJ": os.environ.get("ISSUER_CNPJ", "11222333000181"),
+        "ISSUER_CNPJ": os.environ.get("ISSUER_CNPJ", "40718592000104"),
         "ISSUER_ADDRESS": os.environ.get(
             "ISSUER_ADDRESS", "Av. Paulista, 1000, Bela Vista, São Paulo - SP, 01310-100"
         ),

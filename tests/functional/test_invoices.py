@@ -92,7 +92,7 @@ def test_the_invoice_page_is_a_complete_document_with_pix(client, login, org, ap
     html = response.get_data(as_text=True)
     assert f"Invoice {invoice.number}" in html
     assert "Acme Ltda" in html and "12.ABC.345/01DE-35" in html  # the CNPJ formatted
-    assert app.config["ISSUER_NAME"] in html and "11.222.333/0001-81" in html
+    assert app.config["ISSUER_NAME"] in html and "40.718.592/0001-04" in html
     assert app.config["ISSUER_ADDRESS"] in html
     assert html.count("Plano ") >= 2 and "R$359.60" in html
     with app.app_context():
