@@ -7,9 +7,6 @@ from decimal import Decimal
 from flask import Flask, g, request
 from flask_babel import (
     format_currency,
-    format_date,
-    format_datetime,
-    format_decimal,
     get_locale,
     get_timezone,
 )
@@ -19,6 +16,7 @@ from sqlalchemy import select
 
 from portal import permissions
 from portal.extensions import db
+from portal.formats import request_formats
 from portal.i18n import LANGUAGE_NAMES
 from portal.models import Account, AccountMember
 
@@ -50,9 +48,10 @@ def format_size(value: int | None) -> str:
     while size >= 1024 and unit < len(SIZE_UNITS) - 1:
         size /= 1024
         unit += 1
+    formats = request_formats()
     if unit == 0:
-        return f"{format_decimal(int(value))} B"
-    return f"{format_decimal(size, '#,##0.#')} {SIZE_UNITS[unit]}"
+        return f"{formats.decimal(int(value))} B"
+    return f"{formats.decimal(size, '#,##0.#')} {SIZE_UNITS[unit]}"
 
 
 def nav_accounts() -> list:
@@ -89,6 +88,22 @@ def unread_notifications() -> int:
     return g.unread_notifications
 
 
+def format_datetime_filter(value, fmt="medium") -> str:
+    return request_formats().datetime(value, fmt) if value else ""
+
+
+def format_day_filter(value, fmt="medium") -> str:
+    return request_formats().date(value, fmt) if value else ""
+
+
+def format_number_filter(value) -> str:
+    return request_formats().decimal(value) if value is not None else ""
+
+
+def format_decimal_global(value, format=None) -> str:  # noqa: A002 - Flask-Babel's name
+    return request_formats().decimal(value, format)
+
+
 def csrf_token() -> str:
     """The form token, made once per request: Flask-WTF's ``generate_csrf`` re-reads its
     settings and the session on every call, and a list page has a form in every row."""
@@ -100,19 +115,21 @@ def csrf_token() -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
-    app.jinja_env.filters["datetime"] = lambda v, fmt="medium": format_datetime(v, fmt) if v else ""
+    # Dates and numbers through the request's Formats (portal.formats): the same text as
+    # Flask-Babel's format_* functions, without their per-call lookups.
+    app.jinja_env.filters["datetime"] = format_datetime_filter
     app.jinja_env.filters["money"] = lambda v: format_currency(v, "BRL") if v is not None else ""
     app.jinja_env.filters["cnpj"] = format_cnpj
     app.jinja_env.filters["filesize"] = format_size
-    app.jinja_env.filters["number"] = lambda v: format_decimal(v) if v is not None else ""
+    app.jinja_env.filters["number"] = format_number_filter
     # Calendar days (due dates) and months (invoice periods), in the reader's language.
-    app.jinja_env.filters["day"] = lambda v, fmt="medium": format_date(v, fmt) if v else ""
-    app.jinja_env.filters["month"] = lambda v: format_date(v, "LLLL yyyy") if v else ""
+    app.jinja_env.filters["day"] = format_day_filter
+    app.jinja_env.filters["month"] = lambda v: request_formats().date(v, "LLLL yyyy") if v else ""
     app.jinja_env.globals["nav_accounts"] = nav_accounts
     app.jinja_env.globals["unread_notifications"] = unread_notifications
     app.jinja_env.globals["can"] = permissions.can
     # Globals (not context processors) so that imported macros see them too.
-    app.jinja_env.globals["format_decimal"] = format_decimal
+    app.jinja_env.globals["format_decimal"] = format_decimal_global
 
     @app.context_processor
     def layout_context():

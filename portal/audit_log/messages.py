@@ -226,9 +226,9 @@ def _detail_value(action: str, key: str, value: Any) -> str:
     if key.endswith("_id") and isinstance(value, int):
         return f"#{value}"
     if isinstance(value, int | float):
-        from flask_babel import format_decimal
+        from portal.formats import request_formats
 
-        return format_decimal(value)
+        return request_formats().decimal(value)
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
