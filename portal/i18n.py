@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from flask import current_app, g, has_app_context, has_request_context, request, session
+from flask.globals import _cv_app
 from flask_babel import Babel, Domain, get_domain, get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_eval_context
@@ -59,17 +60,22 @@ def request_translations():
     :func:`install_template_gettext`."""
     if not has_app_context():
         return get_translations()
-    ns = g._get_current_object()  # one proxy lookup, then plain attributes
+    return _request_entry(g._get_current_object())[1]
+
+
+def _request_entry(ns) -> tuple:
+    """``(locale, translations, memo)`` of the current request and locale (an app context
+    is there; ``ns`` its ``g``): ``memo`` holds the template ``_()`` results of this
+    request and locale."""
     memo = getattr(ns, "_portal_translations", None)
     # Flask-Babel keeps the request's locale in g._flask_babel.babel_locale (force_locale
     # swaps it): read it directly; were that to change, the slow path below still answers.
     current = getattr(getattr(ns, "_flask_babel", None), "babel_locale", None)
     if memo is not None and current is not None and memo[0] is current:
-        return memo[1]
+        return memo
     locale = get_locale()
-    translations = _DOMAIN_LOOKUP(get_domain())
-    ns._portal_translations = (locale, translations)
-    return translations
+    memo = ns._portal_translations = (locale, _DOMAIN_LOOKUP(get_domain()), {})
+    return memo
 
 
 _DOMAIN_LOOKUP = Domain.get_translations  # Flask-Babel's own lookup (the slow path)
@@ -110,6 +116,19 @@ def install_template_gettext(app) -> None:
 
 @pass_eval_context
 def template_gettext(eval_ctx, string: str, /, **variables) -> str:
+    app_ctx = _cv_app.get(None)
+    if not variables and app_ctx is not None:
+        # The same words come back on every row: their result is kept for this request
+        # (and locale) only, in the request's translations entry.
+        _locale, translations, memo = _request_entry(app_ctx.g)
+        key = (string, eval_ctx.autoescape)
+        rv = memo.get(key)
+        if rv is None:
+            rv = translations.ugettext(string)
+            if eval_ctx.autoescape:
+                rv = Markup(rv)  # noqa: S704 - our own catalogue, as Jinja does
+            rv = memo[key] = rv % variables
+        return rv
     rv = request_translations().ugettext(string)
     if eval_ctx.autoescape:
         rv = Markup(rv)  # noqa: S704 - our own catalogue, as Jinja does; variables escaped

@@ -1,0 +1,52 @@
+"""Templates' ``_()``: a result kept for the request (and locale) only — the same text as
+without the memo, in another language inside force_locale, escaped only where the template
+autoescapes, %-formatted as newstyle gettext is, and never shared between requests."""
+
+from __future__ import annotations
+
+import pytest
+from flask_babel import force_locale
+
+from portal import create_app
+
+
+@pytest.fixture(scope="module")
+def bare_app():
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "gettext-test",
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+        }
+    )
+
+
+def test_memo_follows_the_locale_and_the_request(bare_app):
+    page = bare_app.jinja_env.from_string(
+        "{{ _('Name') }}|{{ _('Name') }}|{{ _('Log out') }}|{{ _('100%% <b>') }}"
+    )
+    with bare_app.test_request_context(headers={"Accept-Language": "pt-BR"}):
+        assert page.render() == "Nome|Nome|Sair|100% <b>"
+        assert page.render() == "Nome|Nome|Sair|100% <b>"
+        with force_locale("en"):
+            assert page.render() == "Name|Name|Log out|100% <b>"
+        assert page.render() == "Nome|Nome|Sair|100% <b>"
+    with bare_app.test_request_context(headers={"Accept-Language": "en"}):
+        assert page.render() == "Name|Name|Log out|100% <b>"
+
+
+def test_escaping_as_the_template_says(bare_app):
+    env = bare_app.jinja_env
+    with bare_app.test_request_context(headers={"Accept-Language": "en"}):
+        variables = env.from_string(
+            "{% autoescape true %}{{ _('by %(name)s', name=n) }}{% endautoescape %}"
+            "|{% autoescape false %}{{ _('by %(name)s', name=n) }}{% endautoescape %}"
+        )
+        assert variables.render(n="<x>") == "by &lt;x&gt;|by <x>"
+        # The same words, first where the template escapes, then where it does not: the
+        # memo keeps the two apart (Markup for HTML, plain text for an email's text part).
+        both = env.from_string(
+            "{% autoescape true %}{{ _('Name') ~ '<' }}{% endautoescape %}"
+            "|{% autoescape false %}{{ _('Name') ~ '<' }}{% endautoescape %}"
+        )
+        assert both.render() == "Name&lt;|Name<"
