@@ -139,13 +139,12 @@ def translated_once(name: str, build):
     """``build()`` — a table of translated labels — made once per request and locale (a
     list page names the same few roles or statuses on every row). Never shared between
     requests: each one builds its own."""
-    if not has_app_context():
+    app_ctx = _cv_app.get(None)
+    if app_ctx is None:
         return build()
-    locale = get_locale()
-    memo = g.get("_portal_translated")
-    if memo is None or memo[0] is not locale:
-        memo = g._portal_translated = (locale, {})
-    table = memo[1]
-    if name not in table:
-        table[name] = build()
-    return table[name]
+    memo = _request_entry(app_ctx.g)[2]  # this request's and locale's
+    key = ("translated_once", name)
+    table = memo.get(key)
+    if table is None:
+        table = memo[key] = build()
+    return table

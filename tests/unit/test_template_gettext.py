@@ -50,3 +50,27 @@ def test_escaping_as_the_template_says(bare_app):
             "|{% autoescape false %}{{ _('Name') ~ '<' }}{% endautoescape %}"
         )
         assert both.render() == "Name&lt;|Name<"
+
+
+def test_translated_once_per_request_and_locale(bare_app):
+    from flask_babel import gettext
+
+    from portal.i18n import translated_once
+
+    built = []
+
+    def build():
+        built.append(1)
+        return {"name": gettext("Name")}
+
+    with bare_app.test_request_context(headers={"Accept-Language": "pt-BR"}):
+        assert translated_once("t", build) == {"name": "Nome"}
+        assert translated_once("t", build) == {"name": "Nome"}
+        assert len(built) == 1
+        with force_locale("en"):
+            assert translated_once("t", build) == {"name": "Name"}
+        assert translated_once("t", build) == {"name": "Nome"}
+    with bare_app.test_request_context(headers={"Accept-Language": "pt-BR"}):
+        before = len(built)
+        assert translated_once("t", build) == {"name": "Nome"}
+        assert len(built) == before + 1  # never shared between requests
