@@ -12,6 +12,7 @@ from flask_babel import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from portal import links, permissions
@@ -104,6 +105,36 @@ def format_decimal_global(value, format=None) -> str:  # noqa: A002 - Flask-Babe
     return request_formats().decimal(value, format)
 
 
+def form_action(
+    url,
+    label,
+    target,
+    confirm=None,
+    kind="secondary",
+    named=None,
+    form_class=None,
+    caller=None,
+) -> Markup:
+    """``action`` of templates/_macros/actions.html (a row action's form), in Python: the
+    same HTML the macro wrote, escaped as autoescaping does, in a quarter of a macro call's
+    time (a list page has one to four per row). Fields come from a ``{% call %}`` block's
+    ``caller``."""
+    form_class_attr = f' class="{escape(form_class)}"' if form_class else ""
+    confirm_attr = f' hx-confirm="{escape(confirm)}"' if confirm else ""
+    kind_attr = f' class="{escape(kind)}"' if kind else ""
+    named_span = f'<span class="visually-hidden"> {escape(named)}</span>' if named else ""
+    fields = caller() if caller is not None else ""
+    url = escape(url)
+    return Markup(  # noqa: S704 - every value escaped above; caller() is rendered markup
+        f'<form method="post"{form_class_attr} action="{url}" hx-post="{url}"\n'
+        f'        hx-target="{escape(target)}" hx-swap="outerHTML"{confirm_attr}>\n'
+        f'    <input type="hidden" name="csrf_token" value="{escape(csrf_token())}">\n'
+        f"    {fields}\n"
+        f'    <button type="submit"{kind_attr}>{escape(label)}{named_span}</button>\n'
+        f"  </form>"
+    )
+
+
 def csrf_token() -> str:
     """The form token, made once per request: Flask-WTF's ``generate_csrf`` re-reads its
     settings and the session on every call, and a list page has a form in every row."""
@@ -115,6 +146,7 @@ def csrf_token() -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["form_action"] = form_action  # _macros/actions.html's action
     app.jinja_env.globals["url_for"] = links.url_for  # Flask's, faster (portal.links)
     # Dates and numbers through the request's Formats (portal.formats): the same text as
     # Flask-Babel's format_* functions, without their per-call lookups.
