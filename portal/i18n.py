@@ -4,7 +4,7 @@ translations' lookup, once per request (templates and Python code alike)."""
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask.globals import _cv_app
@@ -148,3 +148,34 @@ def translated_once(name: str, build):
     if table is None:
         table = memo[key] = build()
     return table
+
+
+# -------------------------------------------------- WTForms' own messages, loaded once ---
+@lru_cache(maxsize=16)
+def _wtforms_catalogue(locale_name: str):
+    from babel import support
+    from wtforms.i18n import messages_path
+
+    return support.Translations.load(messages_path(), [locale_name], domain="wtforms")
+
+
+def wtforms_translations():
+    """Flask-WTF's ``_get_translations`` (WTForms' own messages: "Not a valid choice"…),
+    with the catalogue read once per process and locale: Flask-WTF reads and parses the .mo
+    file from disk on every request that builds a form (~0.3 ms). Which one a request uses
+    is still chosen per request, as Flask-WTF does (kept on the request)."""
+    if not request:
+        return None
+    if "babel" not in current_app.extensions:
+        return None
+    translations = getattr(request, "wtforms_translations", None)
+    if translations is None:
+        translations = _wtforms_catalogue(str(get_locale()))
+        request.wtforms_translations = translations
+    return translations
+
+
+def install_wtforms_translations() -> None:
+    import flask_wtf.i18n
+
+    flask_wtf.i18n._get_translations = wtforms_translations

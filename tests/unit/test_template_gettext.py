@@ -74,3 +74,21 @@ def test_translated_once_per_request_and_locale(bare_app):
         before = len(built)
         assert translated_once("t", build) == {"name": "Nome"}
         assert len(built) == before + 1  # never shared between requests
+
+
+def test_wtforms_messages_in_the_request_language_read_once(bare_app):
+    import flask_wtf.i18n
+
+    from portal.i18n import wtforms_translations
+
+    assert flask_wtf.i18n._get_translations is wtforms_translations
+    message = "Not a valid choice."
+    with bare_app.test_request_context(headers={"Accept-Language": "pt-BR"}):
+        pt = flask_wtf.i18n.translations.gettext(message)
+        first = wtforms_translations()
+    with bare_app.test_request_context(headers={"Accept-Language": "pt-BR"}):
+        assert flask_wtf.i18n.translations.gettext(message) == pt
+        assert wtforms_translations() is first  # the catalogue: once per process and locale
+    with bare_app.test_request_context(headers={"Accept-Language": "en"}):
+        assert flask_wtf.i18n.translations.gettext(message) == message
+    assert pt != message
