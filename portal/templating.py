@@ -12,6 +12,7 @@ from flask_babel import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from jinja2 import Template
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
@@ -20,6 +21,26 @@ from portal.extensions import db
 from portal.formats import request_formats
 from portal.i18n import LANGUAGE_NAMES
 from portal.models import Account, AccountMember
+
+
+class PortalTemplate(Template):
+    """Jinja's Template, with a cheaper ``{% from "…" import … %}``.
+
+    On every import Jinja checks whether the importing render has globals the imported
+    template lacks (``ctx.globals_keys - self.globals.keys()``, a Python-level lookup of
+    each of the ~30 globals in a ChainMap: ~17 µs), and a list row that imports a macro
+    pays it on every row. Here the imported template's global names are kept as a set
+    (refreshed whenever the render names one it lacks), and the check is one C-level subset
+    test; when the render brings a new global, Jinja's own path answers as before."""
+
+    def _get_default_module(self, ctx=None):
+        if ctx is not None:
+            known = self.__dict__.get("_portal_global_keys")
+            if known is None or not ctx.globals_keys <= known:
+                known = self._portal_global_keys = set(self.globals)
+            if ctx.globals_keys <= known:
+                ctx = None  # nothing new: Jinja's cached module, as its own check finds
+        return super()._get_default_module(ctx)
 
 
 def format_cnpj(value: str | None) -> str:
@@ -145,6 +166,7 @@ def csrf_token() -> str:
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.template_class = PortalTemplate
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["form_action"] = form_action  # _macros/actions.html's action
     app.jinja_env.globals["url_for"] = links.url_for  # Flask's, faster (portal.links)
