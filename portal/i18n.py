@@ -87,9 +87,10 @@ class RequestDomain(Domain):
     per-request memo."""
 
     def get_translations(self):
-        if not has_app_context():
+        app_ctx = _cv_app.get(None)
+        if app_ctx is None:
             return _DOMAIN_LOOKUP(self)
-        return request_translations()
+        return _request_entry(app_ctx.g)[1]
 
 
 class PortalBabel(Babel):
