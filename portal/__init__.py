@@ -66,6 +66,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.install_template_gettext(app)
+    i18n.install_wtforms_translations()
     login_manager.init_app(app)
     mail.init_app(app)
 

@@ -4,9 +4,10 @@ translations' lookup, once per request (templates and Python code alike)."""
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from flask import current_app, g, has_app_context, has_request_context, request, session
+from flask.globals import _cv_app
 from flask_babel import Babel, Domain, get_domain, get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_eval_context
@@ -59,17 +60,22 @@ def request_translations():
     :func:`install_template_gettext`."""
     if not has_app_context():
         return get_translations()
-    ns = g._get_current_object()  # one proxy lookup, then plain attributes
+    return _request_entry(g._get_current_object())[1]
+
+
+def _request_entry(ns) -> tuple:
+    """``(locale, translations, memo)`` of the current request and locale (an app context
+    is there; ``ns`` its ``g``): ``memo`` holds the template ``_()`` results of this
+    request and locale."""
     memo = getattr(ns, "_portal_translations", None)
     # Flask-Babel keeps the request's locale in g._flask_babel.babel_locale (force_locale
     # swaps it): read it directly; were that to change, the slow path below still answers.
     current = getattr(getattr(ns, "_flask_babel", None), "babel_locale", None)
     if memo is not None and current is not None and memo[0] is current:
-        return memo[1]
+        return memo
     locale = get_locale()
-    translations = _DOMAIN_LOOKUP(get_domain())
-    ns._portal_translations = (locale, translations)
-    return translations
+    memo = ns._portal_translations = (locale, _DOMAIN_LOOKUP(get_domain()), {})
+    return memo
 
 
 _DOMAIN_LOOKUP = Domain.get_translations  # Flask-Babel's own lookup (the slow path)
@@ -81,9 +87,10 @@ class RequestDomain(Domain):
     per-request memo."""
 
     def get_translations(self):
-        if not has_app_context():
+        app_ctx = _cv_app.get(None)
+        if app_ctx is None:
             return _DOMAIN_LOOKUP(self)
-        return request_translations()
+        return _request_entry(app_ctx.g)[1]
 
 
 class PortalBabel(Babel):
@@ -110,6 +117,19 @@ def install_template_gettext(app) -> None:
 
 @pass_eval_context
 def template_gettext(eval_ctx, string: str, /, **variables) -> str:
+    app_ctx = _cv_app.get(None)
+    if not variables and app_ctx is not None:
+        # The same words come back on every row: their result is kept for this request
+        # (and locale) only, in the request's translations entry.
+        _locale, translations, memo = _request_entry(app_ctx.g)
+        key = (string, eval_ctx.autoescape)
+        rv = memo.get(key)
+        if rv is None:
+            rv = translations.ugettext(string)
+            if eval_ctx.autoescape:
+                rv = Markup(rv)  # noqa: S704 - our own catalogue, as Jinja does
+            rv = memo[key] = rv % variables
+        return rv
     rv = request_translations().ugettext(string)
     if eval_ctx.autoescape:
         rv = Markup(rv)  # noqa: S704 - our own catalogue, as Jinja does; variables escaped
@@ -120,13 +140,43 @@ def translated_once(name: str, build):
     """``build()`` — a table of translated labels — made once per request and locale (a
     list page names the same few roles or statuses on every row). Never shared between
     requests: each one builds its own."""
-    if not has_app_context():
+    app_ctx = _cv_app.get(None)
+    if app_ctx is None:
         return build()
-    locale = get_locale()
-    memo = g.get("_portal_translated")
-    if memo is None or memo[0] is not locale:
-        memo = g._portal_translated = (locale, {})
-    table = memo[1]
-    if name not in table:
-        table[name] = build()
-    return table[name]
+    memo = _request_entry(app_ctx.g)[2]  # this request's and locale's
+    key = ("translated_once", name)
+    table = memo.get(key)
+    if table is None:
+        table = memo[key] = build()
+    return table
+
+
+# -------------------------------------------------- WTForms' own messages, loaded once ---
+@lru_cache(maxsize=16)
+def _wtforms_catalogue(locale_name: str):
+    from babel import support
+    from wtforms.i18n import messages_path
+
+    return support.Translations.load(messages_path(), [locale_name], domain="wtforms")
+
+
+def wtforms_translations():
+    """Flask-WTF's ``_get_translations`` (WTForms' own messages: "Not a valid choice"…),
+    with the catalogue read once per process and locale: Flask-WTF reads and parses the .mo
+    file from disk on every request that builds a form (~0.3 ms). Which one a request uses
+    is still chosen per request, as Flask-WTF does (kept on the request)."""
+    if not request:
+        return None
+    if "babel" not in current_app.extensions:
+        return None
+    translations = getattr(request, "wtforms_translations", None)
+    if translations is None:
+        translations = _wtforms_catalogue(str(get_locale()))
+        request.wtforms_translations = translations
+    return translations
+
+
+def install_wtforms_translations() -> None:
+    import flask_wtf.i18n
+
+    flask_wtf.i18n._get_translations = wtforms_translations

@@ -14,6 +14,7 @@ from flask_babel import gettext, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 
 from portal.audit import Action
+from portal.i18n import translated_once
 
 A = Action
 
@@ -226,9 +227,9 @@ def _detail_value(action: str, key: str, value: Any) -> str:
     if key.endswith("_id") and isinstance(value, int):
         return f"#{value}"
     if isinstance(value, int | float):
-        from flask_babel import format_decimal
+        from portal.formats import request_formats
 
-        return format_decimal(value)
+        return request_formats().decimal(value)
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
@@ -277,10 +278,10 @@ DETAILED = {
 
 def label(action: str) -> str:
     """The action's name for people (unknown actions show their code)."""
-    try:
-        return str(LABELS[Action(action)])
-    except (ValueError, KeyError):
-        return action
+    # Translated once per request: a page names an action on every row, and the filter
+    # lists them all.
+    labels = translated_once("audit_actions", lambda: {a.value: str(t) for a, t in LABELS.items()})
+    return labels.get(action, action)
 
 
 def target_text(target_type: str | None, target_id: str | None, target_label: str | None) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -167,14 +168,15 @@ def _target_ref():
     ).label("target_ref")
 
 
-def entries_statement(account_id: int | None, filters: Filters) -> Select:
-    """The list's query, without its order (``ORDER`` pages it). ``account_id=None`` reads
-    every account's rows and platform events (the admin view; ``filters.account_id`` may
-    narrow it to one organization)."""
+@cache
+def _entries_base() -> Select:
+    """The list's columns and joins, the same for every request: built once per process (a
+    SQLAlchemy statement is immutable; each request adds its own ``where``). Building it
+    cost ~2 ms a page, the CASE of :func:`_target_ref` and its subqueries mostly."""
     log = AuditLog
     actor = aliased(User, name="actor")
     org = aliased(Account, name="org")
-    stmt = (
+    return (
         select(
             log.id,
             log.created_at,
@@ -194,6 +196,14 @@ def entries_statement(account_id: int | None, filters: Filters) -> Select:
         .outerjoin(actor, actor.id == log.actor_id)
         .outerjoin(org, org.id == log.account_id)
     )
+
+
+def entries_statement(account_id: int | None, filters: Filters) -> Select:
+    """The list's query, without its order (``ORDER`` pages it). ``account_id=None`` reads
+    every account's rows and platform events (the admin view; ``filters.account_id`` may
+    narrow it to one organization)."""
+    log = AuditLog
+    stmt = _entries_base()
     scope = account_id if account_id is not None else filters.account_id
     if scope is not None:
         stmt = stmt.where(log.account_id == scope)

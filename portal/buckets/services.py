@@ -31,6 +31,7 @@ from portal.buckets import endpoints
 from portal.errors import Invalid, NotFound
 from portal.events import MANAGERS, Target
 from portal.extensions import db
+from portal.i18n import translated_once
 from portal.models import Account, AccountMember, AccountStatus, Bucket, User, Versioning
 from portal.pagination import Cursor, Key, Keyset, Page
 from portal.permissions import Permission, can, require, require_platform_admin
@@ -77,7 +78,7 @@ def _(bucket: Bucket) -> Target:
 
 
 def versioning_label(state: str) -> str:
-    return _versioning_labels().get(state, state)
+    return translated_once("bucket_versioning", _versioning_labels).get(state, state)
 
 
 def detail_path(account_id: int, name: str) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from flask import Blueprint, request, url_for
 from flask_babel import gettext
 from flask_login import login_required
+from markupsafe import Markup, escape
 from werkzeug.routing import BaseConverter
 
 from portal import htmx, web
@@ -38,6 +39,27 @@ bp = Blueprint("keys", __name__)
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("key", KeyIdConverter))
 
 PAGE = "keys/index.html"
+
+
+@bp.app_template_global()
+def bucket_choices(buckets, chosen, idp: str, invalid: bool) -> Markup:
+    """The scope fields' bucket checkboxes (``keys/_scope_fields.html``), one per bucket of
+    the organization, built in one pass: an organization may have ten thousand buckets, and
+    a Jinja loop costs ~3 µs each. The same HTML the loop wrote."""
+    idp = escape(idp)
+    aria = f' aria-invalid="true" aria-describedby="{idp}buckets-error"' if invalid else ""
+    parts = []
+    for bucket_id, name in buckets:
+        value = bucket_id if type(bucket_id) is int else escape(bucket_id)
+        checked = " checked" if bucket_id in chosen else ""
+        parts.append(
+            f'<div class="checkbox">\n          <input type="checkbox" name="buckets" '
+            f'value="{value}" id="{idp}bucket-choice-{value}"{checked}{aria}>\n          '
+            f'<label for="{idp}bucket-choice-{value}">{escape(name)}</label>\n        </div>'
+        )
+    return Markup("\n        ".join(parts))  # noqa: S704 - every value escaped above
+
+
 LIST_PIECE = "keys/_list.html"
 KEY = "/accounts/<int:account_id>/keys/<key:key_id>"
 

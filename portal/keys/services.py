@@ -41,6 +41,7 @@ from portal.buckets import endpoints
 from portal.errors import Invalid, NotFound
 from portal.events import MANAGERS, Target
 from portal.extensions import db
+from portal.i18n import translated_once
 from portal.models import (
     AccessKey,
     AccessKeyBucket,
@@ -193,11 +194,13 @@ class KeyRow:
 
     @property
     def status_label(self) -> str:
-        return status_labels()[self.shown_status]
+        return translated_once("key_status", status_labels)[self.shown_status]
 
     @property
     def permission_label(self) -> str:
-        return permission_labels().get(self.permission, self.permission)
+        return translated_once("key_permission", permission_labels).get(
+            self.permission, self.permission
+        )
 
     @property
     def expired(self) -> bool:

@@ -4,8 +4,9 @@ notifications and emails use them; templates through the ``resource_label`` and
 
 from __future__ import annotations
 
-from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
+
+from portal.formats import request_formats
 
 # As a heading or a select option.
 RESOURCE_LABELS = {
@@ -48,5 +49,5 @@ def amount(resource: str, value: int | None) -> str:
     if value is None:
         return "—"
     if resource == "storage_gb":
-        return f"{format_decimal(value)} GB"
-    return format_decimal(value)
+        return f"{request_formats().decimal(value)} GB"
+    return request_formats().decimal(value)

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 
 from babel.dates import format_skeleton
 from flask import Response, request, stream_with_context, url_for
-from flask_babel import format_date, get_locale, gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
@@ -31,6 +31,7 @@ from portal import web
 from portal.audit_log.export import neutralize
 from portal.billing.routes import _page, _view, bp
 from portal.billing.sections import BillingView, section
+from portal.formats import request_formats
 from portal.usage import services
 from portal.usage.chart import daily_chart
 
@@ -119,7 +120,7 @@ def month_label(month) -> str:
 
 
 def day_label(day) -> str:
-    return format_date(day, "medium")
+    return request_formats().date(day, "medium")
 
 
 @bp.app_context_processor
