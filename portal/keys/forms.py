@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectMultipleField, StringField
+from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
@@ -50,6 +50,8 @@ class _ScopeFields:
         validate_choice=False,
     )
     buckets = SelectMultipleField(_l("Buckets"), coerce=str, validate_choice=False)
+    # An organization with many buckets types their names (portal.keys.services.typed_scope).
+    bucket_names = TextAreaField(_l("Bucket names"), filters=[_strip])
 
 
 class CreateKeyForm(_ScopeFields, FlaskForm):
@@ -70,6 +72,6 @@ class EditKeyForm(_ScopeFields, FlaskForm):
         super().__init__(*args, **kwargs)
         # Element ids of their own: the form can sit in a row of the page that holds the
         # create form (the field names stay "name", "scope", "buckets").
-        for f in (self.name, self.scope, self.buckets):
+        for f in (self.name, self.scope, self.buckets, self.bucket_names):
             f.id = f"edit-{f.id}"
             f.label.field_id = f.id

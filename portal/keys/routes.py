@@ -161,6 +161,7 @@ def create(account_id: int):
                 permission=form.permission.data,
                 scope=form.scope.data,
                 bucket_ids=form.buckets.data or [],
+                bucket_names=form.bucket_names.data,
                 expires_on=form.expires_on.data,
                 ip=web.client_ip(),
             )
@@ -258,6 +259,8 @@ def edit(account_id: int, key_id: str):
     form.name.data = view.row.name
     form.scope.data = view.row.scope
     form.buckets.data = [str(i) for i in view.chosen]
+    if view.typed:
+        form.bucket_names.data = "\n".join(view.row.buckets)
     return _edit_page(view, form)
 
 
@@ -275,6 +278,7 @@ def update(account_id: int, key_id: str):
                 name=form.name.data,
                 scope=form.scope.data,
                 bucket_ids=form.buckets.data or [],
+                bucket_names=form.bucket_names.data,
                 ip=web.client_ip(),
             )
         except Invalid as exc:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 import string
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ from portal.pagination import Cursor, Key, Keyset, Page
 from portal.permissions import Permission, can, require, require_object
 from portal.quotas import usage as quota_usage
 from portal.quotas.usage import Usage
+from portal.text import fit as text_fit
 from portal.text import name_like
 
 PAGE_SIZE = 50
@@ -330,6 +332,12 @@ class KeysPage:
     buckets: list[tuple[int, str]] = field(default_factory=list)
 
     @property
+    def typed(self) -> int:
+        """When the create form asks for bucket names (too many buckets to tick): how many
+        buckets it would have ticked at most (0 otherwise)."""
+        return CHOICES_SHOWN if typed_scope(self.buckets) else 0
+
+    @property
     def may_write(self) -> bool:
         return can(self.membership, Permission.KEYS_WRITE)
 
@@ -350,16 +358,62 @@ class KeysPage:
         return self.page.rows if self.page is not None else []
 
 
+# Up to this many buckets the scope is a list of checkboxes; an organization with more
+# types the bucket names instead (ten thousand checkboxes help nobody, and every bucket
+# stays reachable: a list cut at some length would hide the rest).
+CHOICES_SHOWN = 50
+NAMES_MAX = 1000  # bucket names typed in one scope
+_NAME_SEPARATORS = re.compile(r"[\s,;]+")
+
+
 def _bucket_choices(account_id: int) -> list[tuple[int, str]]:
+    """The organization's buckets by name, at most ``CHOICES_SHOWN + 1`` (one more than
+    shown tells the page to ask for names: :func:`typed_scope`)."""
     return [
         (i, n)
         for i, n in db.session.execute(
             select(Bucket.id, Bucket.name)
             .where(Bucket.account_id == account_id)
             .order_by(Bucket.name.collate("C"))
-            .limit(1000)
+            .limit(CHOICES_SHOWN + 1)
         )
     ]
+
+
+def typed_scope(choices: list[tuple[int, str]]) -> bool:
+    """Whether the scope's buckets are typed by name (too many to tick)."""
+    return len(choices) > CHOICES_SHOWN
+
+
+def _named_buckets(account_id: int, text: str | None) -> list[Bucket]:
+    """The buckets named in ``text`` (one per line, or separated by spaces, commas or
+    semicolons); every name must be one of the organization's buckets."""
+    names = list(dict.fromkeys(n for n in _NAME_SEPARATORS.split(text or "") if n))
+    if len(names) > NAMES_MAX:
+        raise Invalid(
+            gettext("Name at most %(max)s buckets.", max=format_decimal(NAMES_MAX)),
+            field="bucket_names",
+        )
+    if not names:
+        return []
+    found = list(
+        db.session.scalars(
+            select(Bucket).where(Bucket.account_id == account_id, Bucket.name.in_(names))
+        )
+    )
+    missing = [n for n in names if n not in {b.name for b in found}]
+    if missing:
+        shown = ", ".join(text_fit(n, 63) for n in missing[:5])
+        raise Invalid(
+            ngettext(
+                "This organization has no bucket named %(names)s.",
+                "This organization has no buckets named %(names)s.",
+                len(missing),
+                names=shown + ("…" if len(missing) > 5 else ""),
+            ),
+            field="bucket_names",
+        )
+    return found
 
 
 def list_keys(
@@ -469,13 +523,25 @@ def clean_permission(permission: str | None) -> str:
     return permission
 
 
-def clean_scope(account_id: int, scope: str | None, bucket_ids) -> tuple[str, list[Bucket]]:
-    """The scope and, for 'buckets', the chosen buckets of this organization (at least one;
-    a bucket of another organization, or one deleted meanwhile, is refused)."""
+def clean_scope(
+    account_id: int, scope: str | None, bucket_ids, bucket_names: str | None = None
+) -> tuple[str, list[Bucket]]:
+    """The scope and, for 'buckets', the chosen buckets of this organization — ticked
+    (``bucket_ids``) or typed by name (``bucket_names``); at least one; a bucket of another
+    organization, or one deleted meanwhile, is refused."""
     if scope == KeyScope.ALL:
         return KeyScope.ALL.value, []
     if scope != KeyScope.BUCKETS:
         raise Invalid(gettext("Choose all buckets or some buckets."), field="scope")
+    if bucket_names and bucket_names.strip():
+        named = _named_buckets(account_id, bucket_names)
+        ticked = _ticked_buckets(account_id, bucket_ids) if bucket_ids else []
+        chosen = {b.id: b for b in [*named, *ticked]}
+        return KeyScope.BUCKETS.value, sorted(chosen.values(), key=lambda b: b.name.encode())
+    return KeyScope.BUCKETS.value, _ticked_buckets(account_id, bucket_ids)
+
+
+def _ticked_buckets(account_id: int, bucket_ids) -> list[Bucket]:
     ids = set()
     for value in bucket_ids or ():
         try:
@@ -503,7 +569,7 @@ def clean_scope(account_id: int, scope: str | None, bucket_ids) -> tuple[str, li
             gettext("Choose buckets of this organization from the list (one no longer exists)."),
             field="buckets",
         )
-    return KeyScope.BUCKETS.value, chosen
+    return chosen
 
 
 def clean_expiry(expires_on: date | None, today: date) -> datetime | None:
@@ -602,6 +668,7 @@ def create_key(
     permission: str | None = KeyPermission.READ_WRITE.value,
     scope: str | None = KeyScope.ALL.value,
     bucket_ids=(),
+    bucket_names: str | None = None,
     expires_on: date | None = None,
     ip: str | None = None,
 ) -> Issued:
@@ -611,7 +678,7 @@ def create_key(
     _check_ceiling(account)
     name = clean_name(name)
     permission = clean_permission(permission)
-    scope, buckets = clean_scope(account.id, scope, bucket_ids)
+    scope, buckets = clean_scope(account.id, scope, bucket_ids, bucket_names)
     now = clock.now()
     expires_at = clean_expiry(expires_on, now.astimezone(UTC).date())
     secret = new_secret()
@@ -764,6 +831,10 @@ class KeyEdit:
     buckets: list[tuple[int, str]]
     chosen: set[int]
 
+    @property
+    def typed(self) -> int:
+        return CHOICES_SHOWN if typed_scope(self.buckets) else 0
+
 
 def open_edit(actor: User, account_id: int, key_id: str) -> KeyEdit:
     account, membership = require(actor, account_id, Permission.KEYS_WRITE)
@@ -786,6 +857,7 @@ def update_key(
     name: str | None,
     scope: str | None,
     bucket_ids=(),
+    bucket_names: str | None = None,
     ip: str | None = None,
 ) -> KeyRow:
     """Rename a key and change its scope (``key.renamed``, ``key.scope_changed``)."""
@@ -793,7 +865,7 @@ def update_key(
     _refuse_revoked(key)
     check_writable(account)
     name = clean_name(name)
-    scope, buckets = clean_scope(account.id, scope, bucket_ids)
+    scope, buckets = clean_scope(account.id, scope, bucket_ids, bucket_names)
     old_names = sorted(_scopes([key.id]).get(key.id, []))
     new_names = sorted(b.name for b in buckets)
     old_name = key.name

@@ -17,6 +17,7 @@ from portal.models import (
     AccessKey,
     AccessKeyBucket,
     AuditLog,
+    Bucket,
     EmailOutbox,
     Notification,
 )
@@ -318,6 +319,43 @@ def test_another_organizations_bucket_cannot_be_in_a_scope(client, login, dbs, o
     response = create(client, csrf_token, account, scope="buckets", buckets=str(other.id))
     assert response.status_code == 422
     assert writes(dbs) == before
+
+
+def test_with_many_buckets_their_names_are_typed_and_every_bucket_is_reachable(
+    client, login, dbs, org, csrf_token
+):
+    """Past 50 buckets the form asks for names instead of a checkbox each; a bucket far
+    down the list can be chosen; an unknown name (or another organization's) is refused
+    next to the field, nothing written."""
+    from portal.keys.services import CHOICES_SHOWN
+
+    account, people = org
+    for i in range(CHOICES_SHOWN + 10):
+        factories.BucketFactory(account=account, name=f"dados-{i:03d}")
+    factories.BucketFactory(name="alheio-999")
+    login(people["owner"])
+    page = client.get(url(account)).get_data(as_text=True)
+    assert 'name="bucket_names"' in page and 'name="buckets"' not in page
+    before = writes(dbs)
+    bad = create(
+        client, csrf_token, account, scope="buckets", bucket_names="dados-059\nalheio-999, nada"
+    )
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert "This organization has no buckets named alheio-999, nada." in html
+    assert writes(dbs) == before
+    ok = create(client, csrf_token, account, scope="buckets", bucket_names="dados-059, dados-001")
+    assert ok.status_code == 200
+    made = dbs.scalar(select(AccessKey).order_by(AccessKey.id.desc()))
+    names = dbs.scalars(
+        select(Bucket.name)
+        .join(AccessKeyBucket, AccessKeyBucket.bucket_id == Bucket.id)
+        .where(AccessKeyBucket.access_key_id == made.id)
+        .order_by(Bucket.name)
+    ).all()
+    assert names == ["dados-001", "dados-059"]
+    edit = client.get(key_url(account, made, "/edit")).get_data(as_text=True)
+    assert "dados-001\ndados-059</textarea>" in edit
 
 
 def test_at_the_ceiling_creation_is_refused_with_a_link_to_ask_for_more(
