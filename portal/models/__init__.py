@@ -18,6 +18,7 @@ from portal.models.billing import (
     Order,
     Product,
     Subscription,
+    UsageDaily,
     UsageRecord,
 )
 from portal.models.notifications import Notification
@@ -68,6 +69,7 @@ __all__ = [
     "QuotaRequest",
     "Role",
     "Subscription",
+    "UsageDaily",
     "UsageRecord",
     "UsageThresholdNotice",
     "User",
