@@ -56,7 +56,7 @@ from portal.models import (
     InvoiceNumberCounter,
     Product,
     Subscription,
-    UsageRecord,
+    UsageDaily,
     User,
 )
 from portal.pagination import Cursor, Key, Keyset, Page
@@ -68,6 +68,7 @@ from portal.permissions import (
     require_platform_admin,
 )
 from portal.usage import pricing
+from portal.usage import services as usage_services
 
 PAGE_SIZE = 25
 ACCOUNT_PAGE_SIZE = 12
@@ -149,13 +150,14 @@ def days_billed(
 
 
 def period_totals(start: datetime, end: datetime) -> dict[int, dict[str, Decimal]]:
-    """Every organization's metered totals for records starting in ``[start, end)``:
-    ``{account_id: {metric: summed quantity}}``. One grouped query."""
+    """Every organization's metered totals for records starting in ``[start, end)`` (UTC
+    midnights): ``{account_id: {metric: summed quantity}}``. One grouped query over the
+    daily sums (``usage_daily``, by ``ix_usage_daily_day``), not the records."""
     totals: dict[int, dict[str, Decimal]] = defaultdict(dict)
     rows = db.session.execute(
-        select(UsageRecord.account_id, UsageRecord.metric, func.sum(UsageRecord.quantity))
-        .where(UsageRecord.period_start >= start, UsageRecord.period_start < end)
-        .group_by(UsageRecord.account_id, UsageRecord.metric)
+        select(UsageDaily.account_id, UsageDaily.metric, func.sum(UsageDaily.quantity))
+        .where(usage_services.in_days(usage_services.utc_day(start), usage_services.utc_day(end)))
+        .group_by(UsageDaily.account_id, UsageDaily.metric)
     )
     for account_id, metric, quantity in rows:
         totals[account_id][metric] = quantity
