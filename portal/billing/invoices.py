@@ -149,16 +149,21 @@ def days_billed(
     return max((last - first).days, 0)
 
 
+def period_totals_statement(start: datetime, end: datetime) -> Select:
+    first, last = usage_services.utc_day(start), usage_services.utc_day(end)
+    return (
+        select(UsageDaily.account_id, UsageDaily.metric, func.sum(UsageDaily.quantity))
+        .where(usage_services.in_days(first, last))
+        .group_by(UsageDaily.account_id, UsageDaily.metric)
+    )
+
+
 def period_totals(start: datetime, end: datetime) -> dict[int, dict[str, Decimal]]:
     """Every organization's metered totals for records starting in ``[start, end)`` (UTC
     midnights): ``{account_id: {metric: summed quantity}}``. One grouped query over the
     daily sums (``usage_daily``, by ``ix_usage_daily_day``), not the records."""
     totals: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    rows = db.session.execute(
-        select(UsageDaily.account_id, UsageDaily.metric, func.sum(UsageDaily.quantity))
-        .where(usage_services.in_days(usage_services.utc_day(start), usage_services.utc_day(end)))
-        .group_by(UsageDaily.account_id, UsageDaily.metric)
-    )
+    rows = db.session.execute(period_totals_statement(start, end))
     for account_id, metric, quantity in rows:
         totals[account_id][metric] = quantity
     return dict(totals)

@@ -103,17 +103,19 @@ SELECT account_id, (period_start AT TIME ZONE 'UTC')::date, metric, coalesce(buc
 
 
 # ------------------------------------------------------------------------ totals ---
+def totals_statement(account_id: int, start: datetime, end: datetime):
+    return (
+        select(UsageDaily.metric, func.sum(UsageDaily.quantity))
+        .where(UsageDaily.account_id == account_id, in_days(utc_day(start), utc_day(end)))
+        .group_by(UsageDaily.metric)
+    )
+
+
 def totals(account_id: int, start: datetime, end: datetime) -> dict[str, Decimal]:
     """Each metric's summed quantity for the records whose period starts in
     [``start``, ``end``) (UTC midnights; every metric present, zero when nothing was
     metered)."""
-    found = dict(
-        db.session.execute(
-            select(UsageDaily.metric, func.sum(UsageDaily.quantity))
-            .where(UsageDaily.account_id == account_id, in_days(utc_day(start), utc_day(end)))
-            .group_by(UsageDaily.metric)
-        ).all()
-    )
+    found = dict(db.session.execute(totals_statement(account_id, start, end)).all())
     return {metric: Decimal(found.get(metric) or 0) for metric in pricing.METRICS}
 
 
