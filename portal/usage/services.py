@@ -103,7 +103,7 @@ SELECT account_id, (period_start AT TIME ZONE 'UTC')::date, metric, coalesce(buc
 
 
 # ------------------------------------------------------------------------ totals ---
-def totals_statement(account_id: int, start: datetime, end: datetime):
+def totals_statement(account_id: int, start: datetime | date, end: datetime | date):
     return (
         select(UsageDaily.metric, func.sum(UsageDaily.quantity))
         .where(UsageDaily.account_id == account_id, in_days(utc_day(start), utc_day(end)))
@@ -111,7 +111,7 @@ def totals_statement(account_id: int, start: datetime, end: datetime):
     )
 
 
-def totals(account_id: int, start: datetime, end: datetime) -> dict[str, Decimal]:
+def totals(account_id: int, start: datetime | date, end: datetime | date) -> dict[str, Decimal]:
     """Each metric's summed quantity for the records whose period starts in
     [``start``, ``end``) (UTC midnights; every metric present, zero when nothing was
     metered)."""
