@@ -286,11 +286,13 @@ class Scale:
         )
 
     def _usage_daily(self, big: int) -> None:
-        """The records just inserted, summed per day into ``usage_daily`` (what the importer
+        """The records just inserted, summed per day into ``usage_daily`` and
+        ``usage_daily_totals`` (what the importer
         does for the records it inserts; the billing page reads these sums)."""
         from portal.usage.services import DAILY_FROM_RECORDS
 
-        self.conn.execute(DAILY_FROM_RECORDS.format(where="WHERE account_id = %s"), (big,))
+        for statement in DAILY_FROM_RECORDS:
+            self.conn.execute(statement.format(where="WHERE account_id = %s"), (big,))
 
     def _rest(self, big: int, first_user: int, product: int) -> None:
         s, c = self.s, self.conn

@@ -15,9 +15,13 @@ Objects
   usage_records' ``bucket_id`` becomes NULL); a SET NULL would collide with the "no
   bucket" row of the same day. ``metric`` has usage_records' CHECK; ``quantity`` ≥ 0.
   ON DELETE CASCADE from accounts (derived data: nothing refers to it).
-- ``ix_usage_daily_day``: invoicing sums one month of every organization.
-- Backfill: one INSERT ... SELECT ... GROUP BY over the existing records. The importer keeps
-  it exact from here on (the rows its batch statement actually inserted).
+- ``usage_daily_totals``: the same without the bucket, primary key (account_id, day,
+  metric): the month summary (13 months), the daily chart, totals and invoices read it, so
+  their cost depends on neither the number of records nor the number of buckets (an
+  organization with 200 buckets would otherwise sum 13 × 31 × 4 × 200 rows).
+  ``ix_usage_daily_totals_day``: invoicing sums one month of every organization.
+- Backfill: one INSERT ... SELECT ... GROUP BY over the existing records for each. The
+  importer keeps them exact from here on (the rows its batch statement actually inserted).
 
 Locking: a new table (no other session can wait on it); the backfill reads usage_records
 under ACCESS SHARE (imports would wait for the INSERT into usage_daily only if they ran
@@ -43,6 +47,12 @@ SELECT account_id, (period_start AT TIME ZONE 'UTC')::date, metric, coalesce(buc
        sum(quantity)
   FROM usage_records
  GROUP BY 1, 2, 3, 4
+"""
+BACKFILL_TOTALS = """
+INSERT INTO usage_daily_totals (account_id, day, metric, quantity)
+SELECT account_id, day, metric, sum(quantity)
+  FROM usage_daily
+ GROUP BY 1, 2, 3
 """
 
 
@@ -72,11 +82,34 @@ def upgrade():
             "account_id", "day", "metric", "bucket_key", name=op.f("pk_usage_daily")
         ),
     )
-    op.create_index("ix_usage_daily_day", "usage_daily", ["day"])
+    op.create_table(
+        "usage_daily_totals",
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("metric", sa.String(length=32), nullable=False),
+        sa.Column("quantity", sa.Numeric(precision=20, scale=6), nullable=False),
+        sa.CheckConstraint(
+            "metric IN ('storage_gb_hours', 'egress_gb', 'requests_put', 'requests_get')",
+            name=op.f("ck_usage_daily_totals_metric_known"),
+        ),
+        sa.CheckConstraint(
+            "quantity >= 0", name=op.f("ck_usage_daily_totals_quantity_not_negative")
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_usage_daily_totals_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("account_id", "day", "metric", name=op.f("pk_usage_daily_totals")),
+    )
+    op.create_index("ix_usage_daily_totals_day", "usage_daily_totals", ["day"])
     op.execute(BACKFILL)
+    op.execute(BACKFILL_TOTALS)
 
 
 def downgrade():
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute("SET LOCAL statement_timeout = '1min'")
+    op.drop_table("usage_daily_totals")
     op.drop_table("usage_daily")

@@ -56,7 +56,7 @@ from portal.models import (
     InvoiceNumberCounter,
     Product,
     Subscription,
-    UsageDaily,
+    UsageDailyTotal,
     User,
 )
 from portal.pagination import Cursor, Key, Keyset, Page
@@ -152,16 +152,18 @@ def days_billed(
 def period_totals_statement(start: datetime, end: datetime) -> Select:
     first, last = usage_services.utc_day(start), usage_services.utc_day(end)
     return (
-        select(UsageDaily.account_id, UsageDaily.metric, func.sum(UsageDaily.quantity))
+        select(
+            UsageDailyTotal.account_id, UsageDailyTotal.metric, func.sum(UsageDailyTotal.quantity)
+        )
         .where(usage_services.in_days(first, last))
-        .group_by(UsageDaily.account_id, UsageDaily.metric)
+        .group_by(UsageDailyTotal.account_id, UsageDailyTotal.metric)
     )
 
 
 def period_totals(start: datetime, end: datetime) -> dict[int, dict[str, Decimal]]:
     """Every organization's metered totals for records starting in ``[start, end)`` (UTC
     midnights): ``{account_id: {metric: summed quantity}}``. One grouped query over the
-    daily sums (``usage_daily``, by ``ix_usage_daily_day``), not the records."""
+    daily sums (``usage_daily_totals``, by ``ix_usage_daily_totals_day``), not the records."""
     totals: dict[int, dict[str, Decimal]] = defaultdict(dict)
     rows = db.session.execute(period_totals_statement(start, end))
     for account_id, metric, quantity in rows:

@@ -19,6 +19,7 @@ from portal.models.billing import (
     Product,
     Subscription,
     UsageDaily,
+    UsageDailyTotal,
     UsageRecord,
 )
 from portal.models.notifications import Notification
@@ -70,6 +71,7 @@ __all__ = [
     "Role",
     "Subscription",
     "UsageDaily",
+    "UsageDailyTotal",
     "UsageRecord",
     "UsageThresholdNotice",
     "User",

@@ -18,7 +18,8 @@ into a TEMP staging table; one SQL statement per batch then resolves organizatio
 buckets with joins (an unknown one rejects the line, and its line number comes back),
 inserts the events with ``ON CONFLICT (source_event_id) DO NOTHING`` (a duplicate is
 counted, not an error), adds the events actually inserted to their day's row of
-``usage_daily`` (INSERT ... ON CONFLICT DO UPDATE: what the billing page and invoices read)
+``usage_daily`` and ``usage_daily_totals`` (INSERT ... ON CONFLICT DO UPDATE: what the
+billing page and invoices read)
 and applies the newest snapshot per bucket with one UPDATE ... FROM.
 An event's ``access_key`` must be a key of its organization (else the line is rejected, and
 its event not inserted); each key's ``last_used_at`` moves forward to the latest
@@ -148,6 +149,15 @@ daily AS (
      ORDER BY 1, 2, 3, 4
         ON CONFLICT (account_id, day, metric, bucket_key)
         DO UPDATE SET quantity = d.quantity + EXCLUDED.quantity
+),
+daily_totals AS (
+    INSERT INTO usage_daily_totals AS t (account_id, day, metric, quantity)
+    SELECT account_id, (period_start AT TIME ZONE 'UTC')::date, metric, sum(quantity)
+      FROM ins
+     GROUP BY 1, 2, 3
+     ORDER BY 1, 2, 3
+        ON CONFLICT (account_id, day, metric)
+        DO UPDATE SET quantity = t.quantity + EXCLUDED.quantity
 ),
 newest AS (
     SELECT DISTINCT ON (bucket_id) bucket_id, objects, bytes, measured_at

@@ -2,10 +2,11 @@
 
 A record counts in the day and the month its ``period_start`` falls in, in UTC (the
 metering pipeline's periods are hours or days in UTC; invoices use the same calendar
-months). The sums are read from ``usage_daily`` (the records summed per UTC day, metric and
-bucket, kept by the importer in the statement that inserts them): every read is one
-statement on a range of its primary key (one organization's days), at most 31 rows per
-metric and bucket in a month, whatever the number of records
+months). The sums are read from ``usage_daily_totals`` (the records summed per UTC day and
+metric, kept by the importer in the statement that inserts them) and, for the per-bucket
+breakdown, ``usage_daily`` (the same per bucket): every read is one statement on a range of
+a primary key (one organization's days), at most 31 rows per metric (and bucket) in a
+month, whatever the number of records
 (tests/db/test_query_plans.py checks the plans). Only the CSV export, which lists the
 events themselves, reads ``usage_records``. Costs are "at today's prices":
 :func:`portal.usage.pricing.rate` on the totals, never a second price rule.
@@ -35,7 +36,7 @@ from sqlalchemy import (
 
 from portal import clock
 from portal.extensions import db
-from portal.models import Bucket, UsageDaily, UsageRecord
+from portal.models import Bucket, UsageDaily, UsageDailyTotal, UsageRecord
 from portal.permissions import Permission, require
 from portal.usage import pricing
 
@@ -74,22 +75,24 @@ def utc_day(when: datetime | date) -> date:
     return utc.date()
 
 
-def in_days(first: date, end: date):
-    """``usage_daily`` rows of the days in [``first``, ``end``)."""
-    return and_(UsageDaily.day >= first, UsageDaily.day < end)
+def in_days(first: date, end: date, model=UsageDailyTotal):
+    """``usage_daily_totals`` (or ``model``'s) rows of the days in [``first``, ``end``)."""
+    return and_(model.day >= first, model.day < end)
 
 
 def _month_of_day():
     # On a timestamp (without time zone): date_trunc on a date would go through
     # timestamptz and the session's time zone.
-    return func.date_trunc("month", cast(UsageDaily.day, DateTime))
+    return func.date_trunc("month", cast(UsageDailyTotal.day, DateTime))
 
 
-# The usage records matching ``{where}`` added to their days' rows of ``usage_daily``:
-# what the importer's batch statement does for the rows it inserts, for the writers that
-# insert records by other means (the scale dataset, the tests' UsageRecordFactory). Run it
-# once per record: it adds, it does not recompute.
-DAILY_FROM_RECORDS = """
+# The usage records matching ``{where}`` added to their days' rows of ``usage_daily`` and
+# ``usage_daily_totals`` (two statements, run in order): what the importer's batch statement
+# does for the rows it inserts, for the writers that insert records by other means (the
+# scale dataset, the tests' UsageRecordFactory). Run once per record: they add, they do not
+# recompute.
+DAILY_FROM_RECORDS = (
+    """
 INSERT INTO usage_daily AS d (account_id, day, metric, bucket_key, quantity)
 SELECT account_id, (period_start AT TIME ZONE 'UTC')::date, metric, coalesce(bucket_id, 0),
        sum(quantity)
@@ -99,15 +102,26 @@ SELECT account_id, (period_start AT TIME ZONE 'UTC')::date, metric, coalesce(buc
  ORDER BY 1, 2, 3, 4
     ON CONFLICT (account_id, day, metric, bucket_key)
     DO UPDATE SET quantity = d.quantity + EXCLUDED.quantity
-"""
+""",
+    """
+INSERT INTO usage_daily_totals AS t (account_id, day, metric, quantity)
+SELECT account_id, (period_start AT TIME ZONE 'UTC')::date, metric, sum(quantity)
+  FROM usage_records
+ {where}
+ GROUP BY 1, 2, 3
+ ORDER BY 1, 2, 3
+    ON CONFLICT (account_id, day, metric)
+    DO UPDATE SET quantity = t.quantity + EXCLUDED.quantity
+""",
+)
 
 
 # ------------------------------------------------------------------------ totals ---
 def totals_statement(account_id: int, start: datetime | date, end: datetime | date):
     return (
-        select(UsageDaily.metric, func.sum(UsageDaily.quantity))
-        .where(UsageDaily.account_id == account_id, in_days(utc_day(start), utc_day(end)))
-        .group_by(UsageDaily.metric)
+        select(UsageDailyTotal.metric, func.sum(UsageDailyTotal.quantity))
+        .where(UsageDailyTotal.account_id == account_id, in_days(utc_day(start), utc_day(end)))
+        .group_by(UsageDailyTotal.metric)
     )
 
 
@@ -180,11 +194,11 @@ def _months_stmt(account_id: int, current: date):
             month.label("at"),
             cast(null(), BigInteger).label("bucket_id"),
             cast(null(), String).label("name"),
-            UsageDaily.metric,
-            func.sum(UsageDaily.quantity).label("quantity"),
+            UsageDailyTotal.metric,
+            func.sum(UsageDailyTotal.quantity).label("quantity"),
         )
-        .where(UsageDaily.account_id == account_id, in_days(first, add_months(current, 1)))
-        .group_by(month, UsageDaily.metric)
+        .where(UsageDailyTotal.account_id == account_id, in_days(first, add_months(current, 1)))
+        .group_by(month, UsageDailyTotal.metric)
     )
 
 
@@ -212,22 +226,22 @@ class Day:
 
 
 def _days_stmt(account_id: int, first: date, today: date):
-    day = cast(UsageDaily.day, DateTime)
+    day = cast(UsageDailyTotal.day, DateTime)
     return (
         select(
             literal("day").label("kind"),
             day.label("at"),
             cast(null(), BigInteger).label("bucket_id"),
             cast(null(), String).label("name"),
-            UsageDaily.metric,
-            func.sum(UsageDaily.quantity).label("quantity"),
+            UsageDailyTotal.metric,
+            func.sum(UsageDailyTotal.quantity).label("quantity"),
         )
         .where(
-            UsageDaily.account_id == account_id,
+            UsageDailyTotal.account_id == account_id,
             in_days(first, today + timedelta(days=1)),
-            UsageDaily.metric.in_(("storage_gb_hours", "egress_gb")),
+            UsageDailyTotal.metric.in_(("storage_gb_hours", "egress_gb")),
         )
-        .group_by(UsageDaily.day, UsageDaily.metric)
+        .group_by(UsageDailyTotal.day, UsageDailyTotal.metric)
     )
 
 
@@ -282,7 +296,10 @@ def _buckets_stmt(account_id: int, month: date):
             func.sum(UsageDaily.quantity).label("quantity"),
         )
         .outerjoin(Bucket, Bucket.id == UsageDaily.bucket_key)
-        .where(UsageDaily.account_id == account_id, in_days(month, add_months(month, 1)))
+        .where(
+            UsageDaily.account_id == account_id,
+            in_days(month, add_months(month, 1), UsageDaily),
+        )
         .group_by(Bucket.id, Bucket.name, UsageDaily.metric)
     )
 

@@ -125,7 +125,15 @@ def main(argv: list[str] | None = None) -> int:
                         "bucket_key, quantity FROM usage_daily)) AS d"
                     )
                 ).scalar_one()
-                print(f"  usage_daily rows not matching the records: {differ}")
+                differ += db.session.execute(
+                    text(
+                        "SELECT count(*) FROM ((SELECT account_id, "
+                        "(period_start AT TIME ZONE 'UTC')::date, metric, sum(quantity) "
+                        "FROM usage_records GROUP BY 1, 2, 3) EXCEPT ALL (SELECT account_id, "
+                        "day, metric, quantity FROM usage_daily_totals)) AS d"
+                    )
+                ).scalar_one()
+                print(f"  daily sums not matching the records: {differ}")
                 # The second command: the month's invoices for every organization that used
                 # storage (one draft each, metered lines rated), then again (nothing new).
                 from portal.billing import invoices

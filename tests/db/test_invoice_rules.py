@@ -171,9 +171,10 @@ def _organizations_with_usage(app, count: int, period: date) -> list[int]:
             ids.append(account.id)
         db.session.flush()
         # usage_daily, as the importer would keep it (invoices read the daily sums)
-        db.session.execute(
-            text(DAILY_FROM_RECORDS.format(where="WHERE account_id = ANY(:ids)")), {"ids": ids}
-        )
+        for statement in DAILY_FROM_RECORDS:
+            db.session.execute(
+                text(statement.format(where="WHERE account_id = ANY(:ids)")), {"ids": ids}
+            )
         db.session.commit()
         return ids
 

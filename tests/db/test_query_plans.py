@@ -790,12 +790,14 @@ def test_the_invoices_volume_is_seeded(invoices_plan_db):
 # ============================================================ usage (issue 11, usage) ===
 # One organization with 60,000 usage records over ~14 months (plus 200,000 of 20 other
 # organizations), 3 buckets: the billing page's usage reads (months, days, buckets: one
-# UNION ALL statement) read ranges of usage_daily's primary key and never usage_records
+# UNION ALL statement) read ranges of usage_daily_totals' primary key (months, days) and
+# usage_daily's (buckets), never usage_records
 # (usage daily, issue: reads cost the same whatever the number of records); the month's
 # CSV export (it lists the events) reads a range of ix_usage_records_account_id_period_start,
 # never the whole table.
 USAGE_INDEX = "ix_usage_records_account_id_period_start"
 DAILY_INDEX = "pk_usage_daily"
+TOTALS_INDEX = "pk_usage_daily_totals"
 USAGE_ROWS = 60_000
 OTHER_USAGE_ROWS = 10_000  # per other organization
 USAGE_NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -851,8 +853,11 @@ def _seed_usage() -> dict:
                 },
             )
         # usage_daily, as the importer keeps it
-        conn.execute(sql(usage_services.DAILY_FROM_RECORDS.format(where="")))
-    seed.vacuum_analyze(db.engine, "usage_records", "usage_daily", "buckets", "accounts")
+        for statement in usage_services.DAILY_FROM_RECORDS:
+            conn.execute(sql(statement.format(where="")))
+    seed.vacuum_analyze(
+        db.engine, "usage_records", "usage_daily", "usage_daily_totals", "buckets", "accounts"
+    )
     return {"account_id": big}
 
 
@@ -890,7 +895,8 @@ def assert_no_records_read(plan: dict) -> None:
 def test_the_usage_section_reads_three_ranges_of_the_daily_sums(usage_plan_db, days):
     app, ids, usage = usage_plan_db
     plan = explain(app, usage.overview_statement(ids["account_id"], days, USAGE_NOW))
-    assert_ranges_of(plan, "usage_daily", DAILY_INDEX, ranges=3)
+    assert_ranges_of(plan, "usage_daily_totals", TOTALS_INDEX, ranges=2)
+    assert_ranges_of(plan, "usage_daily", DAILY_INDEX, ranges=1)
     assert_no_records_read(plan)
 
 
@@ -907,20 +913,23 @@ def test_each_usage_read_is_one_range_of_the_daily_sums(usage_plan_db, statement
         ),
     }[statement]()
     plan = explain(app, stmt)
-    assert_ranges_of(plan, "usage_daily", DAILY_INDEX, ranges=1)
+    if statement == "buckets":
+        assert_ranges_of(plan, "usage_daily", DAILY_INDEX, ranges=1)
+    else:
+        assert_ranges_of(plan, "usage_daily_totals", TOTALS_INDEX, ranges=1)
     assert_no_records_read(plan)
 
 
 def test_invoicing_sums_one_month_of_daily_usage(usage_plan_db):
     """Issuing a month's invoices sums every organization's days of that month: a range of
-    ix_usage_daily_day (or of the table, never the records)."""
+    ix_usage_daily_totals_day, never the records."""
     from portal.billing import invoices
 
     app, _ids, usage = usage_plan_db
     month = usage.add_months(usage.month_start(USAGE_NOW), -1)
     stmt = invoices.period_totals_statement(usage._at(month), usage._at(usage.add_months(month, 1)))
     plan = explain(app, stmt)
-    assert_ranges_of(plan, "usage_daily", "ix_usage_daily_day", ranges=1)
+    assert_ranges_of(plan, "usage_daily_totals", "ix_usage_daily_totals_day", ranges=1)
     assert_no_records_read(plan)
 
 
@@ -941,6 +950,13 @@ def test_the_daily_usage_sums_are_a_few_rows_per_day(usage_plan_db):
         "SELECT count(*) AS n FROM ((SELECT account_id, (period_start AT TIME ZONE 'UTC')::date, "
         "metric, coalesce(bucket_id, 0), sum(quantity) FROM usage_records GROUP BY 1, 2, 3, 4) "
         "EXCEPT ALL (SELECT account_id, day, metric, bucket_key, quantity FROM usage_daily)) d",
+    )
+    assert differ.n == 0
+    differ = row_at(
+        app,
+        "SELECT count(*) AS n FROM ((SELECT account_id, (period_start AT TIME ZONE 'UTC')::date, "
+        "metric, sum(quantity) FROM usage_records GROUP BY 1, 2, 3) "
+        "EXCEPT ALL (SELECT account_id, day, metric, quantity FROM usage_daily_totals)) d",
     )
     assert differ.n == 0
 

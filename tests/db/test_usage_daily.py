@@ -1,4 +1,5 @@
-"""usage_daily (revision 0023): the records' sums per (account, UTC day, metric, bucket), as
+"""usage_daily and usage_daily_totals (revision 0023): the records' sums per (account, UTC
+day, metric, bucket) and per (account, UTC day, metric), as
 the importer keeps them — exactly the GROUP BY of usage_records after any imports,
 unchanged by importing the same file again, a deleted bucket's usage kept in the totals —
 and its rules in the database (known metric, no negative quantity, one row per key)."""
@@ -32,6 +33,20 @@ SELECT count(*) FROM (
         FROM usage_records GROUP BY 1, 2, 3, 4))
 ) AS d
 """
+TOTALS_DIFFERENCE = """
+SELECT count(*) FROM (
+    ((SELECT account_id, (period_start AT TIME ZONE 'UTC')::date, metric, sum(quantity)
+        FROM usage_records GROUP BY 1, 2, 3)
+     EXCEPT ALL
+     (SELECT account_id, day, metric, quantity FROM usage_daily_totals))
+    UNION ALL
+    ((SELECT account_id, day, metric, quantity FROM usage_daily_totals)
+     EXCEPT ALL
+     (SELECT account_id, (period_start AT TIME ZONE 'UTC')::date, metric, sum(quantity)
+        FROM usage_records GROUP BY 1, 2, 3))
+) AS d
+"""
+TOTALS = "SELECT account_id, day, metric, quantity FROM usage_daily_totals ORDER BY 1, 2, 3"
 DAILY = "SELECT account_id, day, metric, bucket_key, quantity FROM usage_daily ORDER BY 1, 2, 3, 4"
 
 
@@ -91,7 +106,9 @@ def test_usage_daily_is_the_records_daily_sums_and_a_second_import_changes_nothi
     _import(runner, first)
     dbs.expire_all()
     assert dbs.execute(text(DIFFERENCE)).scalar_one() == 0
+    assert dbs.execute(text(TOTALS_DIFFERENCE)).scalar_one() == 0
     rows = dbs.execute(text(DAILY)).all()
+    totals = dbs.execute(text(TOTALS)).all()
     acme_egress = {
         (str(r.day), r.bucket_key > 0): r.quantity
         for r in rows
@@ -108,10 +125,12 @@ def test_usage_daily_is_the_records_daily_sums_and_a_second_import_changes_nothi
     _import(runner, first)  # the same file again: every event a duplicate
     dbs.expire_all()
     assert dbs.execute(text(DAILY)).all() == rows
+    assert dbs.execute(text(TOTALS)).all() == totals
 
     _import(runner, second)
     dbs.expire_all()
     assert dbs.execute(text(DIFFERENCE)).scalar_one() == 0
+    assert dbs.execute(text(TOTALS_DIFFERENCE)).scalar_one() == 0
     assert len(dbs.execute(text(DAILY)).all()) == len(rows) + 1  # evt-9: a new metric
 
 
@@ -168,4 +187,22 @@ def test_one_daily_row_per_account_day_metric_and_bucket(conn, rows):
         (account, "egress_gb", 0, 2),
         error=psycopg.errors.UniqueViolation,
         match="pk_usage_daily",
+    )
+
+
+def test_a_daily_total_is_a_known_metric_and_one_row_per_account_day_and_metric(conn, rows):
+    account = rows.account("active")
+    insert = (
+        "INSERT INTO usage_daily_totals (account_id, day, metric, quantity) "
+        "VALUES (%s, '2026-11-01', %s, %s)"
+    )
+    conn.execute(insert, (account, "egress_gb", 1))
+    refused(conn, insert, (account, "cpu_hours", 1), match="metric_known")
+    refused(conn, insert, (account, "egress_gb", -1), match="quantity_not_negative")
+    refused(
+        conn,
+        insert,
+        (account, "egress_gb", 2),
+        error=psycopg.errors.UniqueViolation,
+        match="pk_usage_daily_totals",
     )

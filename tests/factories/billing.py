@@ -170,10 +170,11 @@ class UsageRecordFactory(BaseFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        """The record, and its day's ``usage_daily`` row (which the importer keeps in
+        """The record, and its day's ``usage_daily`` and ``usage_daily_totals`` rows (which the importer keeps in
         production: the billing page and invoices read it)."""
         record = super()._create(model_class, *args, **kwargs)
         session = cls._meta.sqlalchemy_session
-        session.execute(text(DAILY_FROM_RECORDS.format(where="WHERE id = :id")), {"id": record.id})
+        for statement in DAILY_FROM_RECORDS:
+            session.execute(text(statement.format(where="WHERE id = :id")), {"id": record.id})
         session.commit()
         return record
