@@ -259,6 +259,8 @@ class Scale:
         first_bucket = self.one("SELECT min(id) FROM buckets WHERE account_id = %s", (big,))
         with self.without_indexes("usage_records"):
             self._usage(big, first_bucket)
+        self.step("usage per day")
+        self._usage_daily(big)
         self._rest(big, first_user, product)
         return {
             "account_id": big,
@@ -282,6 +284,15 @@ class Scale:
             "FROM generate_series(1, %s) g",
             (big, first_bucket, s.usage),
         )
+
+    def _usage_daily(self, big: int) -> None:
+        """The records just inserted, summed per day into ``usage_daily`` and
+        ``usage_daily_totals`` (what the importer
+        does for the records it inserts; the billing page reads these sums)."""
+        from portal.usage.services import DAILY_FROM_RECORDS
+
+        for statement in DAILY_FROM_RECORDS:
+            self.conn.execute(statement.format(where="WHERE account_id = %s"), (big,))
 
     def _rest(self, big: int, first_user: int, product: int) -> None:
         s, c = self.s, self.conn

@@ -88,6 +88,12 @@ DESCRIPTIONS = {
     "usage_records": "Metered consumption for a period. source_event_id is unique, so "
     "ingesting an event twice is refused (ingestion is idempotent). Kept when its bucket "
     "is deleted (bucket_id becomes NULL).",
+    "usage_daily": "usage_records summed per (account, UTC day of period_start, metric, "
+    "bucket_key: the bucket's id or 0 for none), kept by the importer in the statement that "
+    "inserts the records; the per-bucket breakdown reads it. A deleted bucket's rows "
+    "keep its old id.",
+    "usage_daily_totals": "usage_daily without the bucket: per (account, UTC day, metric), "
+    "kept by the same importer statement; the month summary, daily chart and invoices read it.",
     "quota_requests": "A request to raise a quota, at most one pending per (account, "
     "resource). pending → approved | rejected; approval raises the account's quota to "
     "GREATEST(quota, requested_value) in the same transaction (trigger "

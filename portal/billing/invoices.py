@@ -56,7 +56,7 @@ from portal.models import (
     InvoiceNumberCounter,
     Product,
     Subscription,
-    UsageRecord,
+    UsageDailyTotal,
     User,
 )
 from portal.pagination import Cursor, Key, Keyset, Page
@@ -68,6 +68,7 @@ from portal.permissions import (
     require_platform_admin,
 )
 from portal.usage import pricing
+from portal.usage import services as usage_services
 
 PAGE_SIZE = 25
 ACCOUNT_PAGE_SIZE = 12
@@ -148,15 +149,23 @@ def days_billed(
     return max((last - first).days, 0)
 
 
-def period_totals(start: datetime, end: datetime) -> dict[int, dict[str, Decimal]]:
-    """Every organization's metered totals for records starting in ``[start, end)``:
-    ``{account_id: {metric: summed quantity}}``. One grouped query."""
-    totals: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    rows = db.session.execute(
-        select(UsageRecord.account_id, UsageRecord.metric, func.sum(UsageRecord.quantity))
-        .where(UsageRecord.period_start >= start, UsageRecord.period_start < end)
-        .group_by(UsageRecord.account_id, UsageRecord.metric)
+def period_totals_statement(start: datetime, end: datetime) -> Select:
+    first, last = usage_services.utc_day(start), usage_services.utc_day(end)
+    return (
+        select(
+            UsageDailyTotal.account_id, UsageDailyTotal.metric, func.sum(UsageDailyTotal.quantity)
+        )
+        .where(usage_services.in_days(first, last))
+        .group_by(UsageDailyTotal.account_id, UsageDailyTotal.metric)
     )
+
+
+def period_totals(start: datetime, end: datetime) -> dict[int, dict[str, Decimal]]:
+    """Every organization's metered totals for records starting in ``[start, end)`` (UTC
+    midnights): ``{account_id: {metric: summed quantity}}``. One grouped query over the
+    daily sums (``usage_daily_totals``, by ``ix_usage_daily_totals_day``), not the records."""
+    totals: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    rows = db.session.execute(period_totals_statement(start, end))
     for account_id, metric, quantity in rows:
         totals[account_id][metric] = quantity
     return dict(totals)

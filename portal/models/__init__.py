@@ -18,6 +18,8 @@ from portal.models.billing import (
     Order,
     Product,
     Subscription,
+    UsageDaily,
+    UsageDailyTotal,
     UsageRecord,
 )
 from portal.models.notifications import Notification
@@ -68,6 +70,8 @@ __all__ = [
     "QuotaRequest",
     "Role",
     "Subscription",
+    "UsageDaily",
+    "UsageDailyTotal",
     "UsageRecord",
     "UsageThresholdNotice",
     "User",

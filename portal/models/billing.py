@@ -325,6 +325,62 @@ class UsageRecord(db.Model):
     recorded_at: Mapped[datetime] = created_at()
 
 
+class UsageDaily(db.Model):
+    """Each organization's metered quantity per UTC day, metric and bucket: the sum of the
+    usage records whose ``period_start`` falls on that day (in UTC). Written only by the
+    importer's batch statement (rows actually inserted, so idempotent), in the same
+    transaction as the records; read by the billing page's per-bucket breakdown (the other
+    reads use :class:`UsageDailyTotal`), so its cost does not grow with the number of
+    records. ``bucket_key`` is the bucket's id or 0 (no
+    bucket); no foreign key: a deleted bucket's usage stays under its old id (reads join
+    ``buckets`` and show it with the usage not tied to a bucket, as usage_records' NULL)."""
+
+    __tablename__ = "usage_daily"
+    __table_args__ = (
+        CheckConstraint(
+            "metric IN ('storage_gb_hours', 'egress_gb', 'requests_put', 'requests_get')",
+            name="metric_known",
+        ),
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("bucket_key >= 0", name="bucket_key_not_negative"),
+    )
+
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bucket_key: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, server_default=text("0"), autoincrement=False
+    )
+    quantity: Mapped[Decimal] = mapped_column(Numeric(20, 6), nullable=False)
+
+
+class UsageDailyTotal(db.Model):
+    """``usage_daily`` without the bucket: an organization's metered quantity per UTC day
+    and metric (the sum of its usage_daily rows of that day). Kept by the same importer
+    statement; the month summary, the daily chart, totals and invoices read it, so their
+    cost depends on neither the number of records nor the number of buckets."""
+
+    __tablename__ = "usage_daily_totals"
+    __table_args__ = (
+        CheckConstraint(
+            "metric IN ('storage_gb_hours', 'egress_gb', 'requests_put', 'requests_get')",
+            name="metric_known",
+        ),
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        # Invoicing sums one month of every organization.
+        Index("ix_usage_daily_totals_day", "day"),
+    )
+
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(Numeric(20, 6), nullable=False)
+
+
 class InvoiceNumberCounter(db.Model):
     """The last invoice number issued: one row, locked and incremented by the invoices
     BEFORE INSERT trigger in the inserting transaction, so numbers have no gaps (migrations

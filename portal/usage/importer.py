@@ -17,7 +17,10 @@ line number and the reason when it is refused); valid lines are COPYed, a batch 
 into a TEMP staging table; one SQL statement per batch then resolves organizations and
 buckets with joins (an unknown one rejects the line, and its line number comes back),
 inserts the events with ``ON CONFLICT (source_event_id) DO NOTHING`` (a duplicate is
-counted, not an error) and applies the newest snapshot per bucket with one UPDATE ... FROM.
+counted, not an error), adds the events actually inserted to their day's row of
+``usage_daily`` and ``usage_daily_totals`` (INSERT ... ON CONFLICT DO UPDATE: what the
+billing page and invoices read)
+and applies the newest snapshot per bucket with one UPDATE ... FROM.
 An event's ``access_key`` must be a key of its organization (else the line is rejected, and
 its event not inserted); each key's ``last_used_at`` moves forward to the latest
 ``period_end`` of its events (never back), with one more UPDATE ... FROM.
@@ -133,7 +136,28 @@ ins AS (
      WHERE NOT snapshot AND ok
      ORDER BY line
         ON CONFLICT (source_event_id) DO NOTHING
-    RETURNING account_id
+    RETURNING account_id, bucket_id, metric, quantity, period_start
+),
+-- The rows actually inserted (never a duplicate) added to their day's total; grouped, so
+-- no key twice in one INSERT, and in key order, so two imports lock rows in one order.
+daily AS (
+    INSERT INTO usage_daily AS d (account_id, day, metric, bucket_key, quantity)
+    SELECT account_id, (period_start AT TIME ZONE 'UTC')::date, metric,
+           coalesce(bucket_id, 0), sum(quantity)
+      FROM ins
+     GROUP BY 1, 2, 3, 4
+     ORDER BY 1, 2, 3, 4
+        ON CONFLICT (account_id, day, metric, bucket_key)
+        DO UPDATE SET quantity = d.quantity + EXCLUDED.quantity
+),
+daily_totals AS (
+    INSERT INTO usage_daily_totals AS t (account_id, day, metric, quantity)
+    SELECT account_id, (period_start AT TIME ZONE 'UTC')::date, metric, sum(quantity)
+      FROM ins
+     GROUP BY 1, 2, 3
+     ORDER BY 1, 2, 3
+        ON CONFLICT (account_id, day, metric)
+        DO UPDATE SET quantity = t.quantity + EXCLUDED.quantity
 ),
 newest AS (
     SELECT DISTINCT ON (bucket_id) bucket_id, objects, bytes, measured_at

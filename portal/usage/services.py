@@ -2,9 +2,13 @@
 
 A record counts in the day and the month its ``period_start`` falls in, in UTC (the
 metering pipeline's periods are hours or days in UTC; invoices use the same calendar
-months). Every read is one statement on ``ix_usage_records_account_id_period_start``
-(an index range of one organization's period), whatever the number of records
-(tests/db/test_query_plans.py checks the plans). Costs are "at today's prices":
+months). The sums are read from ``usage_daily_totals`` (the records summed per UTC day and
+metric, kept by the importer in the statement that inserts them) and, for the per-bucket
+breakdown, ``usage_daily`` (the same per bucket): every read is one statement on a range of
+a primary key (one organization's days), at most 31 rows per metric (and bucket) in a
+month, whatever the number of records
+(tests/db/test_query_plans.py checks the plans). Only the CSV export, which lists the
+events themselves, reads ``usage_records``. Costs are "at today's prices":
 :func:`portal.usage.pricing.rate` on the totals, never a second price rule.
 """
 
@@ -32,7 +36,7 @@ from sqlalchemy import (
 
 from portal import clock
 from portal.extensions import db
-from portal.models import Bucket, UsageRecord
+from portal.models import Bucket, UsageDaily, UsageDailyTotal, UsageRecord
 from portal.permissions import Permission, require
 from portal.usage import pricing
 
@@ -60,21 +64,72 @@ def _in_period(start: datetime, end: datetime):
     return and_(UsageRecord.period_start >= start, UsageRecord.period_start < end)
 
 
-def _utc(column, unit: str):
-    return func.date_trunc(unit, func.timezone("UTC", column))
+def utc_day(when: datetime | date) -> date:
+    """The UTC day that starts at ``when`` (a date, or a datetime at a UTC midnight): the
+    daily sums cannot answer for part of a day."""
+    if not isinstance(when, datetime):
+        return when
+    utc = when.astimezone(UTC)
+    if utc.time() != time(0):
+        raise ValueError(f"{when.isoformat()} is not a UTC midnight")
+    return utc.date()
+
+
+def in_days(first: date, end: date, model=UsageDailyTotal):
+    """``usage_daily_totals`` (or ``model``'s) rows of the days in [``first``, ``end``)."""
+    return and_(model.day >= first, model.day < end)
+
+
+def _month_of_day():
+    # On a timestamp (without time zone): date_trunc on a date would go through
+    # timestamptz and the session's time zone.
+    return func.date_trunc("month", cast(UsageDailyTotal.day, DateTime))
+
+
+# The usage records matching ``{where}`` added to their days' rows of ``usage_daily`` and
+# ``usage_daily_totals`` (two statements, run in order): what the importer's batch statement
+# does for the rows it inserts, for the writers that insert records by other means (the
+# scale dataset, the tests' UsageRecordFactory). Run once per record: they add, they do not
+# recompute.
+DAILY_FROM_RECORDS = (
+    """
+INSERT INTO usage_daily AS d (account_id, day, metric, bucket_key, quantity)
+SELECT account_id, (period_start AT TIME ZONE 'UTC')::date, metric, coalesce(bucket_id, 0),
+       sum(quantity)
+  FROM usage_records
+ {where}
+ GROUP BY 1, 2, 3, 4
+ ORDER BY 1, 2, 3, 4
+    ON CONFLICT (account_id, day, metric, bucket_key)
+    DO UPDATE SET quantity = d.quantity + EXCLUDED.quantity
+""",
+    """
+INSERT INTO usage_daily_totals AS t (account_id, day, metric, quantity)
+SELECT account_id, (period_start AT TIME ZONE 'UTC')::date, metric, sum(quantity)
+  FROM usage_records
+ {where}
+ GROUP BY 1, 2, 3
+ ORDER BY 1, 2, 3
+    ON CONFLICT (account_id, day, metric)
+    DO UPDATE SET quantity = t.quantity + EXCLUDED.quantity
+""",
+)
 
 
 # ------------------------------------------------------------------------ totals ---
-def totals(account_id: int, start: datetime, end: datetime) -> dict[str, Decimal]:
-    """Each metric's summed quantity for the records whose period starts in
-    [``start``, ``end``) (every metric present, zero when nothing was metered)."""
-    found = dict(
-        db.session.execute(
-            select(UsageRecord.metric, func.sum(UsageRecord.quantity))
-            .where(UsageRecord.account_id == account_id, _in_period(start, end))
-            .group_by(UsageRecord.metric)
-        ).all()
+def totals_statement(account_id: int, start: datetime | date, end: datetime | date):
+    return (
+        select(UsageDailyTotal.metric, func.sum(UsageDailyTotal.quantity))
+        .where(UsageDailyTotal.account_id == account_id, in_days(utc_day(start), utc_day(end)))
+        .group_by(UsageDailyTotal.metric)
     )
+
+
+def totals(account_id: int, start: datetime | date, end: datetime | date) -> dict[str, Decimal]:
+    """Each metric's summed quantity for the records whose period starts in
+    [``start``, ``end``) (UTC midnights; every metric present, zero when nothing was
+    metered)."""
+    found = dict(db.session.execute(totals_statement(account_id, start, end)).all())
     return {metric: Decimal(found.get(metric) or 0) for metric in pricing.METRICS}
 
 
@@ -132,21 +187,18 @@ class Summary:
 
 def _months_stmt(account_id: int, current: date):
     first = add_months(current, -MONTHS_SHOWN)
-    month = _utc(UsageRecord.period_start, "month")
+    month = _month_of_day()
     return (
         select(
             literal("month").label("kind"),
             month.label("at"),
             cast(null(), BigInteger).label("bucket_id"),
             cast(null(), String).label("name"),
-            UsageRecord.metric,
-            func.sum(UsageRecord.quantity).label("quantity"),
+            UsageDailyTotal.metric,
+            func.sum(UsageDailyTotal.quantity).label("quantity"),
         )
-        .where(
-            UsageRecord.account_id == account_id,
-            _in_period(_at(first), _at(add_months(current, 1))),
-        )
-        .group_by(month, UsageRecord.metric)
+        .where(UsageDailyTotal.account_id == account_id, in_days(first, add_months(current, 1)))
+        .group_by(month, UsageDailyTotal.metric)
     )
 
 
@@ -174,22 +226,22 @@ class Day:
 
 
 def _days_stmt(account_id: int, first: date, today: date):
-    day = _utc(UsageRecord.period_start, "day")
+    day = cast(UsageDailyTotal.day, DateTime)
     return (
         select(
             literal("day").label("kind"),
             day.label("at"),
             cast(null(), BigInteger).label("bucket_id"),
             cast(null(), String).label("name"),
-            UsageRecord.metric,
-            func.sum(UsageRecord.quantity).label("quantity"),
+            UsageDailyTotal.metric,
+            func.sum(UsageDailyTotal.quantity).label("quantity"),
         )
         .where(
-            UsageRecord.account_id == account_id,
-            _in_period(_at(first), _at(today + timedelta(days=1))),
-            UsageRecord.metric.in_(("storage_gb_hours", "egress_gb")),
+            UsageDailyTotal.account_id == account_id,
+            in_days(first, today + timedelta(days=1)),
+            UsageDailyTotal.metric.in_(("storage_gb_hours", "egress_gb")),
         )
-        .group_by(day, UsageRecord.metric)
+        .group_by(UsageDailyTotal.day, UsageDailyTotal.metric)
     )
 
 
@@ -232,19 +284,23 @@ class BucketUsage:
 
 
 def _buckets_stmt(account_id: int, month: date):
-    start, end = _at(month), _at(add_months(month, 1))
+    # bucket_key 0 (no bucket) and the id of a deleted bucket both find no bucket: their
+    # usage is shown together, without a name (as usage_records' bucket_id NULL).
     return (
         select(
             literal("bucket").label("kind"),
             cast(null(), DateTime).label("at"),
-            UsageRecord.bucket_id.label("bucket_id"),
+            Bucket.id.label("bucket_id"),
             Bucket.name.label("name"),
-            UsageRecord.metric,
-            func.sum(UsageRecord.quantity).label("quantity"),
+            UsageDaily.metric,
+            func.sum(UsageDaily.quantity).label("quantity"),
         )
-        .outerjoin(Bucket, Bucket.id == UsageRecord.bucket_id)
-        .where(UsageRecord.account_id == account_id, _in_period(start, end))
-        .group_by(UsageRecord.bucket_id, Bucket.name, UsageRecord.metric)
+        .outerjoin(Bucket, Bucket.id == UsageDaily.bucket_key)
+        .where(
+            UsageDaily.account_id == account_id,
+            in_days(month, add_months(month, 1), UsageDaily),
+        )
+        .group_by(Bucket.id, Bucket.name, UsageDaily.metric)
     )
 
 

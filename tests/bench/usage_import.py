@@ -115,6 +115,25 @@ def main(argv: list[str] | None = None) -> int:
                         f"rejected {result.rejected:,}; snapshots applied {result.applied:,}, "
                         f"not newer {result.stale:,})"
                     )
+                # usage_daily (kept by the importer) holds exactly the records' daily sums.
+                differ = db.session.execute(
+                    text(
+                        "SELECT count(*) FROM ((SELECT account_id, "
+                        "(period_start AT TIME ZONE 'UTC')::date, metric, "
+                        "coalesce(bucket_id, 0), sum(quantity) FROM usage_records "
+                        "GROUP BY 1, 2, 3, 4) EXCEPT ALL (SELECT account_id, day, metric, "
+                        "bucket_key, quantity FROM usage_daily)) AS d"
+                    )
+                ).scalar_one()
+                differ += db.session.execute(
+                    text(
+                        "SELECT count(*) FROM ((SELECT account_id, "
+                        "(period_start AT TIME ZONE 'UTC')::date, metric, sum(quantity) "
+                        "FROM usage_records GROUP BY 1, 2, 3) EXCEPT ALL (SELECT account_id, "
+                        "day, metric, quantity FROM usage_daily_totals)) AS d"
+                    )
+                ).scalar_one()
+                print(f"  daily sums not matching the records: {differ}")
                 # The second command: the month's invoices for every organization that used
                 # storage (one draft each, metered lines rated), then again (nothing new).
                 from portal.billing import invoices

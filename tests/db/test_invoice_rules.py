@@ -13,11 +13,12 @@ from decimal import Decimal
 
 import pytest
 from psycopg.errors import CheckViolation
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from portal.billing import invoices
 from portal.extensions import db
 from portal.models import Account, AccountMember, Invoice, InvoiceNumberCounter, UsageRecord, User
+from portal.usage.services import DAILY_FROM_RECORDS
 from tests.conftest import make_test_app, upgrade
 from tests.db.conftest import libpq_url, new_cnpj, refused, unique
 
@@ -168,6 +169,12 @@ def _organizations_with_usage(app, count: int, period: date) -> list[int]:
                 )
             )
             ids.append(account.id)
+        db.session.flush()
+        # usage_daily, as the importer would keep it (invoices read the daily sums)
+        for statement in DAILY_FROM_RECORDS:
+            db.session.execute(
+                text(statement.format(where="WHERE account_id = ANY(:ids)")), {"ids": ids}
+            )
         db.session.commit()
         return ids
 

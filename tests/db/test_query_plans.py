@@ -790,9 +790,14 @@ def test_the_invoices_volume_is_seeded(invoices_plan_db):
 # ============================================================ usage (issue 11, usage) ===
 # One organization with 60,000 usage records over ~14 months (plus 200,000 of 20 other
 # organizations), 3 buckets: the billing page's usage reads (months, days, buckets: one
-# UNION ALL statement) and the month's CSV export read ranges of
-# ix_usage_records_account_id_period_start, never the whole table.
+# UNION ALL statement) read ranges of usage_daily_totals' primary key (months, days) and
+# usage_daily's (buckets), never usage_records
+# (usage daily, issue: reads cost the same whatever the number of records); the month's
+# CSV export (it lists the events) reads a range of ix_usage_records_account_id_period_start,
+# never the whole table.
 USAGE_INDEX = "ix_usage_records_account_id_period_start"
+DAILY_INDEX = "pk_usage_daily"
+TOTALS_INDEX = "pk_usage_daily_totals"
 USAGE_ROWS = 60_000
 OTHER_USAGE_ROWS = 10_000  # per other organization
 USAGE_NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -800,6 +805,8 @@ USAGE_NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 def _seed_usage() -> dict:
     from sqlalchemy import text as sql
+
+    from portal.usage import services as usage_services
 
     insert = sql(
         "INSERT INTO usage_records (account_id, bucket_id, metric, quantity, period_start, "
@@ -845,7 +852,12 @@ def _seed_usage() -> dict:
                     "n": OTHER_USAGE_ROWS,
                 },
             )
-    seed.vacuum_analyze(db.engine, "usage_records", "buckets", "accounts")
+        # usage_daily, as the importer keeps it
+        for statement in usage_services.DAILY_FROM_RECORDS:
+            conn.execute(sql(statement.format(where="")))
+    seed.vacuum_analyze(
+        db.engine, "usage_records", "usage_daily", "usage_daily_totals", "buckets", "accounts"
+    )
     return {"account_id": big}
 
 
@@ -874,23 +886,79 @@ def assert_ranges_of(plan: dict, table: str, index: str, *, ranges: int) -> None
     assert len(used) == ranges, json.dumps(plan, indent=1)
 
 
+def assert_no_records_read(plan: dict) -> None:
+    touched = [n for n in nodes(plan) if n.get("Relation Name") == "usage_records"]
+    assert not touched, json.dumps(plan, indent=1)
+
+
 @pytest.mark.parametrize("days", [30, 90])
-def test_the_usage_section_reads_three_ranges_of_its_index(usage_plan_db, days):
+def test_the_usage_section_reads_three_ranges_of_the_daily_sums(usage_plan_db, days):
     app, ids, usage = usage_plan_db
     plan = explain(app, usage.overview_statement(ids["account_id"], days, USAGE_NOW))
-    assert_ranges_of(plan, "usage_records", USAGE_INDEX, ranges=3)
+    assert_ranges_of(plan, "usage_daily_totals", TOTALS_INDEX, ranges=2)
+    assert_ranges_of(plan, "usage_daily", DAILY_INDEX, ranges=1)
+    assert_no_records_read(plan)
 
 
-@pytest.mark.parametrize("statement", ["days", "months", "buckets"])
-def test_each_usage_read_is_one_range(usage_plan_db, statement):
+@pytest.mark.parametrize("statement", ["days", "months", "buckets", "totals"])
+def test_each_usage_read_is_one_range_of_the_daily_sums(usage_plan_db, statement):
     app, ids, usage = usage_plan_db
     a, month = ids["account_id"], usage.month_start(USAGE_NOW)
     stmt = {
         "months": lambda: usage._months_stmt(a, month),
         "buckets": lambda: usage._buckets_stmt(a, month),
         "days": lambda: usage._days_stmt(a, month, USAGE_NOW.date()),
+        "totals": lambda: usage.totals_statement(
+            a, usage._at(month), usage._at(usage.add_months(month, 1))
+        ),
     }[statement]()
-    assert_ranges_of(explain(app, stmt), "usage_records", USAGE_INDEX, ranges=1)
+    plan = explain(app, stmt)
+    if statement == "buckets":
+        assert_ranges_of(plan, "usage_daily", DAILY_INDEX, ranges=1)
+    else:
+        assert_ranges_of(plan, "usage_daily_totals", TOTALS_INDEX, ranges=1)
+    assert_no_records_read(plan)
+
+
+def test_invoicing_sums_one_month_of_daily_usage(usage_plan_db):
+    """Issuing a month's invoices sums every organization's days of that month: a range of
+    ix_usage_daily_totals_day, never the records."""
+    from portal.billing import invoices
+
+    app, _ids, usage = usage_plan_db
+    month = usage.add_months(usage.month_start(USAGE_NOW), -1)
+    stmt = invoices.period_totals_statement(usage._at(month), usage._at(usage.add_months(month, 1)))
+    plan = explain(app, stmt)
+    assert_ranges_of(plan, "usage_daily_totals", "ix_usage_daily_totals_day", ranges=1)
+    assert_no_records_read(plan)
+
+
+def test_the_daily_usage_sums_are_a_few_rows_per_day(usage_plan_db):
+    """What the reads above cost: at most days × metrics × buckets rows for the big
+    organization (here ~430 days × 4 × 3), whatever the number of its records; and exactly
+    the records' sums."""
+    app, ids, _ = usage_plan_db
+    counts = row_at(
+        app,
+        "SELECT count(*) FILTER (WHERE account_id = :a) AS big, "
+        "max(day) - min(day) + 1 AS days FROM usage_daily",
+        a=ids["account_id"],
+    )
+    assert counts.big <= counts.days * 4 * 3 < USAGE_ROWS // 10
+    differ = row_at(
+        app,
+        "SELECT count(*) AS n FROM ((SELECT account_id, (period_start AT TIME ZONE 'UTC')::date, "
+        "metric, coalesce(bucket_id, 0), sum(quantity) FROM usage_records GROUP BY 1, 2, 3, 4) "
+        "EXCEPT ALL (SELECT account_id, day, metric, bucket_key, quantity FROM usage_daily)) d",
+    )
+    assert differ.n == 0
+    differ = row_at(
+        app,
+        "SELECT count(*) AS n FROM ((SELECT account_id, (period_start AT TIME ZONE 'UTC')::date, "
+        "metric, sum(quantity) FROM usage_records GROUP BY 1, 2, 3) "
+        "EXCEPT ALL (SELECT account_id, day, metric, quantity FROM usage_daily_totals)) d",
+    )
+    assert differ.n == 0
 
 
 def test_the_month_export_reads_one_range_of_its_index(usage_plan_db):

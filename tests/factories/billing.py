@@ -10,8 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import factory
+from sqlalchemy import text
 
 from portal import models
+from portal.usage.services import DAILY_FROM_RECORDS
 from tests.factories import BaseFactory
 from tests.factories.accounts import AccountFactory
 from tests.factories.storage import move_to
@@ -165,3 +167,14 @@ class UsageRecordFactory(BaseFactory):
     period_start = factory.LazyFunction(lambda: datetime.now(UTC) - timedelta(hours=1))
     period_end = factory.LazyAttribute(lambda o: o.period_start + timedelta(hours=1))
     source_event_id = factory.LazyFunction(lambda: f"evt-{uuid.uuid4()}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """The record, and its day's ``usage_daily`` and ``usage_daily_totals`` rows (which the importer keeps in
+        production: the billing page and invoices read it)."""
+        record = super()._create(model_class, *args, **kwargs)
+        session = cls._meta.sqlalchemy_session
+        for statement in DAILY_FROM_RECORDS:
+            session.execute(text(statement.format(where="WHERE id = :id")), {"id": record.id})
+        session.commit()
+        return record
