@@ -63,6 +63,8 @@ def _usage(view: BillingView):
         "series": series,
         "chart": daily_chart(series),
         "buckets": usage.buckets,
+        "more_buckets": usage.more_buckets,
+        "buckets_shown": services.BUCKETS_SHOWN,
         "month": month,
         "export_months": [m.month for m in (summary.this_month, *summary.months)],
         "export_error": view.messages.get("usage_export"),

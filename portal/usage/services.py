@@ -25,6 +25,7 @@ from sqlalchemy import (
     DateTime,
     String,
     and_,
+    case,
     cast,
     func,
     literal,
@@ -283,6 +284,27 @@ class BucketUsage:
     figures: Figures
 
 
+# The breakdown shows the buckets that stored the most this month (then those that moved
+# the most): an organization may have ten thousand; the month's CSV has every one.
+BUCKETS_SHOWN = 20
+
+
+def _top_buckets(account_id: int, month: date):
+    """The bucket keys of the month's ``BUCKETS_SHOWN + 1`` largest users (one more tells
+    that there are more)."""
+    in_month = in_days(month, add_months(month, 1), UsageDaily)
+    storage = func.sum(
+        case((UsageDaily.metric == "storage_gb_hours", UsageDaily.quantity), else_=0)
+    )
+    return (
+        select(UsageDaily.bucket_key)
+        .where(UsageDaily.account_id == account_id, in_month)
+        .group_by(UsageDaily.bucket_key)
+        .order_by(storage.desc(), func.sum(UsageDaily.quantity).desc(), UsageDaily.bucket_key)
+        .limit(BUCKETS_SHOWN + 1)
+    )
+
+
 def _buckets_stmt(account_id: int, month: date):
     # bucket_key 0 (no bucket) and the id of a deleted bucket both find no bucket: their
     # usage is shown together, without a name (as usage_records' bucket_id NULL).
@@ -299,6 +321,7 @@ def _buckets_stmt(account_id: int, month: date):
         .where(
             UsageDaily.account_id == account_id,
             in_days(month, add_months(month, 1), UsageDaily),
+            UsageDaily.bucket_key.in_(_top_buckets(account_id, month)),
         )
         .group_by(Bucket.id, Bucket.name, UsageDaily.metric)
     )
@@ -313,8 +336,15 @@ def _per_bucket(rows) -> list[BucketUsage]:
     return shown
 
 
+def _largest_first(usage: BucketUsage):
+    """The order :func:`_top_buckets` picks in: storage, then what else was used."""
+    f = usage.figures
+    return (-f.storage_gb_months, -f.egress_gb, -f.requests_thousands, usage.name or "")
+
+
 def per_bucket(account_id: int, month: date) -> list[BucketUsage]:
-    """The month's usage of each bucket (by name; usage without a bucket last), each with
+    """The month's usage of the buckets that used the most (at most ``BUCKETS_SHOWN + 1``:
+    one more tells that there are more), by name, usage without a bucket last; each with
     its cost at today's prices. One statement."""
     return _per_bucket(db.session.execute(_buckets_stmt(account_id, month)))
 
@@ -324,7 +354,8 @@ def per_bucket(account_id: int, month: date) -> list[BucketUsage]:
 class Overview:
     summary: Summary
     days: list[Day]
-    buckets: list[BucketUsage]  # this month's
+    buckets: list[BucketUsage]  # this month's largest users (BUCKETS_SHOWN at most)
+    more_buckets: bool = False  # others used something too (the CSV has them)
 
 
 def overview_statement(account_id: int, days: int, now: datetime):
@@ -347,10 +378,16 @@ def overview(account_id: int, days: int, now: datetime | None = None) -> Overvie
     rows = defaultdict(list)
     for row in db.session.execute(overview_statement(account_id, days, now)):
         rows[row.kind].append(row)
+    buckets = _per_bucket(rows["bucket"])
+    more = len(buckets) > BUCKETS_SHOWN  # the statement's one more: leave the smallest out
+    if more:
+        kept = {id(b) for b in sorted(buckets, key=_largest_first)[:BUCKETS_SHOWN]}
+        buckets = [b for b in buckets if id(b) in kept]
     return Overview(
         summary=_summary(current, rows["month"]),
         days=_daily(first, days, rows["day"]),
-        buckets=_per_bucket(rows["bucket"]),
+        buckets=buckets,
+        more_buckets=more,
     )
 
 

@@ -90,6 +90,32 @@ def test_the_page_shows_the_month_the_chart_and_the_buckets(client, login, dbs, 
     assert "/billing/usage.csv?month=" in html
 
 
+def test_the_breakdown_shows_the_buckets_that_stored_most(client, login, dbs, org):
+    """An organization with many buckets sees the 20 largest this month (by storage), and
+    is told the month's CSV has them all."""
+    from portal.usage.services import BUCKETS_SHOWN
+
+    account, people = org
+    today = clock.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    for i in range(BUCKETS_SHOWN + 2):
+        bucket = factories.BucketFactory(account=account, name=f"dados-{i:02d}")
+        factories.UsageRecordFactory(
+            account=account,
+            bucket_id=bucket.id,
+            metric="storage_gb_hours",
+            quantity=Decimal(100 + i),  # dados-00 and dados-01 stored the least
+            period_start=today,
+            period_end=today + timedelta(hours=1),
+            source_event_id=f"top-{account.id}-{i}",
+        )
+    login(people["billing"])
+    html = client.get(page(account)).get_data(as_text=True)
+    breakdown = html.split('id="usage-buckets-heading"')[1].split('id="usage-export-heading"')[0]
+    assert ">dados-21</a>" in breakdown and ">dados-02</a>" in breakdown
+    assert ">dados-00</a>" not in breakdown and ">dados-01</a>" not in breakdown
+    assert "The 20 buckets that stored the most this month" in breakdown
+
+
 def test_figures_and_costs_at_todays_prices(app_ctx, dbs):
     account = factories.AccountFactory()
     now = datetime(2026, 11, 20, 12, tzinfo=UTC)
