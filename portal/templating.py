@@ -12,7 +12,7 @@ from flask_babel import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from jinja2 import Template
+from jinja2 import Template, pass_eval_context
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
@@ -58,6 +58,16 @@ def timezone_name() -> str:
 
 
 SIZE_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+
+
+@pass_eval_context
+def money(eval_ctx, value) -> str:
+    """An amount in BRL in the reader's locale ("R$ 1.234,56"); in HTML, in a
+    ``<span class="money">`` that never breaks inside itself (a text email gets the text)."""
+    if value is None:
+        return ""
+    text = format_currency(value, "BRL")
+    return Markup('<span class="money">%s</span>') % text if eval_ctx.autoescape else text
 
 
 def format_size(value: int | None) -> str:
@@ -173,7 +183,7 @@ def init_app(app: Flask) -> None:
     # Dates and numbers through the request's Formats (portal.formats): the same text as
     # Flask-Babel's format_* functions, without their per-call lookups.
     app.jinja_env.filters["datetime"] = format_datetime_filter
-    app.jinja_env.filters["money"] = lambda v: format_currency(v, "BRL") if v is not None else ""
+    app.jinja_env.filters["money"] = money
     app.jinja_env.filters["cnpj"] = format_cnpj
     app.jinja_env.filters["filesize"] = format_size
     app.jinja_env.filters["number"] = format_number_filter

@@ -210,7 +210,7 @@ def test_the_page_lists_subscriptions_orders_and_the_catalog(client, login, dbs,
     orders = html.split('<section id="orders"')[1].split("</section>")[0]
     assert orders.index("Waiting for payment") < orders.index("Fulfilled")  # pending first
     assert "Billing Person" in orders and "Owner Person" in orders  # who placed each
-    assert "2 × R$1,234.56" in orders and "R$2,469.12" in orders
+    assert '2 × <span class="money">R$1,234.56</span>' in orders and "R$2,469.12" in orders
     catalog = html.split('id="new-order"')[1].split("</section>")[0]
     assert f'value="{product.id}"' in catalog and "Armazenamento 1 TB" in catalog
     assert "Plano Antigo" not in catalog  # only active products are offered
@@ -601,7 +601,10 @@ def test_products_with_their_prices_reach_the_catalog_in_name_order(client, logi
     html = client.get(url(account)).get_data(as_text=True)
     catalog = html.split('id="new-order"')[1].split("</section>")[0]
     assert catalog.index("Alfa") < catalog.index("Zeta")
-    assert "R$10.50 a month" in catalog and "R$0.00 a month" in catalog
+    assert (
+        '<span class="money">R$10.50</span> a month' in catalog
+        and '<span class="money">R$0.00</span> a month' in catalog
+    )
     assert dbs.scalar(select(func.count()).select_from(Product).where(Product.active)) >= 2
 
 
