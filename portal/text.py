@@ -4,6 +4,8 @@
   suspension reason) goes through it: NFC-normalized, control and format characters
   refused (Unicode Cc and Cf: zero-width spaces, right-to-left overrides, ANSI escapes...),
   runs of spaces collapsed, and at least one visible character required.
+- :func:`one_line`: a short free text on one line (a payment reference, a cancellation or
+  void reason): spaces collapsed, required or not, at most so many characters.
 - :func:`fit`: a derived string (an email subject built from two names, an audit label, a
   user agent) made to fit its column by construction, with an ellipsis where it was cut.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from portal.errors import Invalid
@@ -60,6 +63,21 @@ def name_like(value: str | None, field: str | None = None, *, multiline: bool = 
         text = cleaned[0]
     if text and not any(_visible(ch) for ch in text):
         raise Invalid(str(NOTHING_VISIBLE), field=field)
+    return text
+
+
+def one_line(
+    value: str | None, *, field: str, maximum: int, missing: str | None = None
+) -> str | None:
+    """``value`` with its runs of spaces (newlines included) collapsed; empty is refused
+    with ``missing`` when it is given (else None), longer than ``maximum`` is refused."""
+    text = " ".join((value or "").split())
+    if not text:
+        if missing is not None:
+            raise Invalid(missing, field=field)
+        return None
+    if len(text) > maximum:
+        raise Invalid(gettext("Use at most %(max)d characters.", max=maximum), field=field)
     return text
 
 

@@ -67,6 +67,7 @@ from portal.permissions import (
     require,
     require_platform_admin,
 )
+from portal.text import one_line
 from portal.usage import pricing
 from portal.usage import services as usage_services
 
@@ -545,15 +546,6 @@ def _check_move(invoice: Invoice, action: str) -> None:
         )
 
 
-def _text(value: str | None, *, field: str, maximum: int, missing: str) -> str:
-    text = " ".join((value or "").split())
-    if not text:
-        raise Invalid(missing, field=field)
-    if len(text) > maximum:
-        raise Invalid(gettext("Use at most %(max)d characters.", max=maximum), field=field)
-    return text
-
-
 def _details(invoice: Invoice, **extra) -> dict:
     return {
         "number": invoice.number,
@@ -643,7 +635,7 @@ def mark_paid(
     require_platform_admin(actor)
     invoice, account = _lock(invoice_id)
     _check_move(invoice, "pay")
-    reference = _text(
+    reference = one_line(
         reference,
         field="reference",
         maximum=REFERENCE_MAX,
@@ -685,7 +677,7 @@ def void_invoice(
     require_platform_admin(actor)
     invoice, account = _lock(invoice_id)
     _check_move(invoice, "void")
-    reason = _text(
+    reason = one_line(
         reason,
         field="reason",
         maximum=REASON_MAX,

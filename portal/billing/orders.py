@@ -54,6 +54,7 @@ from portal.permissions import (
     require,
     require_platform_admin,
 )
+from portal.text import one_line
 
 PAGE_SIZE = 25
 ACCOUNT_PAGE_SIZE = 20
@@ -280,20 +281,6 @@ def _product_id(value) -> int:
     return int(text)
 
 
-def _text(value: str | None, *, field: str, maximum: int, missing: str | None) -> str | None:
-    text = " ".join((value or "").split())
-    if not text:
-        if missing is not None:
-            raise Invalid(missing, field=field)
-        return None
-    if len(text) > maximum:
-        raise Invalid(
-            gettext("Use at most %(max)d characters.", max=maximum),
-            field=field,
-        )
-    return text
-
-
 def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
@@ -459,7 +446,7 @@ def mark_paid(
     require_platform_admin(actor)
     order, account = _lock_staff(order_id)
     _check_move(order, "pay")
-    reference = _text(
+    reference = one_line(
         reference,
         field="reference",
         maximum=REFERENCE_MAX,
@@ -632,7 +619,7 @@ def cancel_by_staff(
     require_platform_admin(actor)
     order, account = _lock_staff(order_id)
     _check_move(order, "cancel")
-    reason = _text(
+    reason = one_line(
         reason,
         field="reason",
         maximum=REASON_MAX,
@@ -663,7 +650,7 @@ def cancel_order(
     if order is None:
         raise NotFound()
     _check_move(order, "cancel")
-    reason = _text(reason, field="reason", maximum=REASON_MAX, missing=None)
+    reason = one_line(reason, field="reason", maximum=REASON_MAX, missing=None)
     _cancel(order, account, actor, reason, ip, by="customer")
     return account_order_row(actor, account.id, order.id)
 
