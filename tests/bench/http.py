@@ -270,6 +270,16 @@ def _buckets_deep(conn, ctx) -> str:
     return "?before=" + _cursor("buckets", row)
 
 
+def _key_edit(conn, ctx) -> str:
+    """The edit page of the big organization's newest live key."""
+    row = conn.execute(
+        "SELECT key_id FROM access_keys WHERE account_id = %s AND status <> 'revoked' "
+        "ORDER BY created_at DESC, id DESC LIMIT 1",
+        (ctx["org"],),
+    ).fetchone()
+    return f"{row[0]}/edit"
+
+
 def _members_deep(conn, ctx) -> str:
     row = conn.execute(
         "SELECT created_at, id FROM account_members WHERE account_id = %s "
@@ -347,6 +357,7 @@ PAGES: list[Page] = [
     Page("buckets, deep", "/accounts/{org}/buckets", deep_of="buckets", query=_buckets_deep),
     Page("bucket (with a rule)", "/accounts/{org}/buckets/bucket-000010"),
     Page("billing", "/accounts/{org}/billing"),
+    Page("access key, edit", "/accounts/{org}/keys/", query=_key_edit),
     Page("profile", "/profile"),
     Page("sessions", "/sessions"),
     Page("admin organization", "/admin/accounts/{org}", who="admin"),

@@ -181,6 +181,26 @@ def test_the_list_issues_a_fixed_number_of_queries(client, login, dbs, org, coun
     assert measure() == few
 
 
+def test_the_edit_page_issues_a_fixed_number_of_queries(client, login, dbs, org, count_queries):
+    """Whatever the number of buckets (ticked or typed) and of the key's scoped buckets."""
+    account, people = org
+    login(people["owner"])
+
+    def measure(buckets: int) -> int:
+        for i in range(buckets):
+            factories.BucketFactory(account=account, name=f"b{buckets}-{i:03d}")
+        k = factories.AccessKeyFactory(account=account, name=f"edit-{buckets}")
+        k.scope = "buckets"
+        for b in dbs.scalars(select(Bucket).where(Bucket.account_id == account.id)).all()[:5]:
+            dbs.add(AccessKeyBucket(access_key_id=k.id, bucket_id=b.id, account_id=account.id))
+        dbs.commit()
+        with count_queries() as queries:
+            assert client.get(key_url(account, k, "/edit")).status_code == 200
+        return len(queries)
+
+    assert measure(5) == measure(60)  # checkboxes, then typed names past 50 buckets
+
+
 # ------------------------------------------------------------------------- create ---
 @pytest.mark.parametrize("htmx", [False, True])
 def test_create_shows_the_secret_once_and_never_again(
